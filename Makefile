@@ -1,0 +1,56 @@
+# mod_orderstream: build with apxs; demo and test with a private PostgreSQL.
+#
+#   make          build .libs/mod_orderstream.so
+#   make install  install it into httpd's module directory (apxs -i)
+#   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
+#   make test     C unit tests + the Apache::Test suite
+#   make clean    remove build output (keeps the demo's data)
+
+APXS    ?= $(shell command -v apxs 2>/dev/null || command -v apxs2 2>/dev/null || echo apxs)
+HTTPD   ?= $(shell $(APXS) -q SBINDIR 2>/dev/null)/$(shell $(APXS) -q PROGNAME 2>/dev/null)
+PG_CONFIG ?= pg_config
+PG_INC  := $(shell $(PG_CONFIG) --includedir 2>/dev/null)
+
+DEMO_ROWS ?= 1000000
+DEMO_PORT ?= 8080
+export DEMO_ROWS DEMO_PORT
+
+SRCS    := mod_orderstream.c $(wildcard src/*.c)
+HDRS    := $(wildcard src/*.h)
+MODULE  := .libs/mod_orderstream.so
+WARN    := -Wall -Wextra -Werror
+comma   := ,
+# apxs passes compiler flags with -Wc,
+APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) -I$(PG_INC)
+
+.PHONY: all install demo test unit deps clean
+
+all: $(MODULE)
+
+$(MODULE): $(SRCS) $(HDRS) Makefile
+	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq
+
+install: $(MODULE)
+	$(APXS) -i -n orderstream mod_orderstream.la
+
+# Installs the Debian packages this needs (or says which, when not root).
+deps:
+	@bash t/bin/deps
+
+t/unit/test_csv: t/unit/test_csv.c src/os_csv.c src/os_csv.h
+	$(CC) $(WARN) -O2 -g -o $@ t/unit/test_csv.c src/os_csv.c
+
+unit: t/unit/test_csv
+	t/unit/test_csv
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@MODULE_SO=$(CURDIR)/$(MODULE) HTTPD=$(HTTPD) bash t/bin/demo
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@MODULE_SO=$(CURDIR)/$(MODULE) APXS=$(APXS) HTTPD=$(HTTPD) bash t/run
+
+clean:
+	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
+	       t/unit/test_csv

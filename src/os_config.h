@@ -1,0 +1,56 @@
+/* os_config.h: per-directory configuration of an export. */
+#ifndef OS_CONFIG_H
+#define OS_CONFIG_H
+
+#include <apr_dbd.h>
+#include <http_config.h>
+#include <mod_dbd.h>
+
+typedef enum {
+    OS_HEADER_UNSET = 0,
+    OS_HEADER_NAMES,  /* the result's column names (default) */
+    OS_HEADER_LABELS, /* labels given to OrderStreamHeader */
+    OS_HEADER_OFF     /* no header row */
+} os_header_mode;
+
+typedef enum {
+    OS_EOL_UNSET = 0,
+    OS_EOL_CRLF, /* RFC 4180; what Excel and Python's csv module write */
+    OS_EOL_LF    /* what COPY writes */
+} os_eol;
+
+/* Every field starts "unset" (NULL, 0 or the _UNSET value) so that a
+ * section inherits what it does not set; defaults are applied only by the
+ * accessors below, in one place. */
+typedef struct os_dir_conf {
+    const char *sql;             /* OrderStreamSQL */
+    const char *location;        /* the section that set the SQL, for logs */
+    os_header_mode header_mode;  /* OrderStreamHeader */
+    apr_array_header_t *labels;  /* const char *, with OS_HEADER_LABELS */
+    const char *filename;        /* OrderStreamFilename */
+    int fetch_rows;              /* OrderStreamFetchRows, 0 = unset */
+    os_eol eol;                  /* OrderStreamLineEnding */
+} os_dir_conf;
+
+/* The directive table, for the module record. */
+extern const command_rec os_config_cmds[];
+
+void *os_config_create_dir(apr_pool_t *p, char *dir);
+void *os_config_merge_dir(apr_pool_t *p, void *base, void *add);
+
+/* check_config hook: fails the config test when a section selects
+ * "SetHandler orderstream" but no OrderStreamSQL applies to it, or when
+ * mod_dbd is missing. */
+int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
+
+/* Effective values, defaults applied. */
+int os_config_fetch_rows(const os_dir_conf *conf);
+os_header_mode os_config_header_mode(const os_dir_conf *conf);
+const char *os_config_eol(const os_dir_conf *conf);
+
+/* mod_dbd's ap_dbd_acquire, looked up at config time; NULL when mod_dbd is
+ * not loaded (the config test then fails, so a handler never sees NULL). */
+extern APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
+
+#endif /* OS_CONFIG_H */

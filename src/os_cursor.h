@@ -1,0 +1,50 @@
+/* os_cursor.h: a server-side cursor over one READ ONLY transaction.
+ *
+ * Needs only APR and libpq (not httpd), on a PGconn that the caller owns
+ * (here the one behind a mod_dbd connection). The rows of a result are only
+ * ever in memory one FETCH at a time.
+ */
+#ifndef OS_CURSOR_H
+#define OS_CURSOR_H
+
+#include <apr_pools.h>
+#include <libpq-fe.h>
+
+typedef struct os_cursor os_cursor;
+
+/* What PostgreSQL said when a step failed. Strings live in the cursor's
+ * pool; sqlstate is "" when the connection itself broke. */
+typedef struct os_pgerr {
+    const char *step;     /* "BEGIN", "DECLARE", "FETCH", "CLOSE", "COMMIT" */
+    const char *sqlstate;
+    const char *message;  /* one line, no trailing newline */
+} os_pgerr;
+
+/* A cursor on conn, allocated from p. Nothing is sent yet. */
+os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
+
+/* BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; DECLARE a NO SCROLL
+ * cursor (never WITH HOLD: that would materialise the whole result at
+ * commit) for sql. Returns APR_SUCCESS, or APR_EGENERAL with
+ * os_cursor_error() filled in and the transaction rolled back. */
+apr_status_t os_cursor_open(os_cursor *cur, const char *sql);
+
+/* FETCH FORWARD n. On success *res holds at most n rows and is freed when
+ * pool is cleared or destroyed (give it the per-batch pool). Returns
+ * APR_EGENERAL on failure, with os_cursor_error() filled in. */
+apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
+                             apr_pool_t *pool);
+
+/* CLOSE the cursor and COMMIT. APR_EGENERAL on failure (the transaction is
+ * then rolled back). */
+apr_status_t os_cursor_close(os_cursor *cur);
+
+/* Leaves the connection as mod_dbd must get it back: no command running,
+ * no result pending, no transaction open. Cancels a running statement
+ * rather than reading the rest of its result. Safe to call at any time and
+ * more than once; does nothing on a connection already idle. */
+void os_cursor_abort(os_cursor *cur);
+
+const os_pgerr *os_cursor_error(const os_cursor *cur);
+
+#endif /* OS_CURSOR_H */

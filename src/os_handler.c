@@ -1,0 +1,289 @@
+/* os_handler.c: one export, from request to last chunk.
+ *
+ * The order of events is what the client can rely on:
+ *  1. acquire a pooled connection, BEGIN, DECLARE, first FETCH: any failure
+ *     here is still an ordinary HTTP status (503, 500) with nothing sent;
+ *  2. only then the header row and the rows, batch by batch: a failure from
+ *     here on ends the body as a cut download (os_out_fail), never as a
+ *     short file that looks complete;
+ *  3. CLOSE and COMMIT, then EOS.
+ * A pre-cleanup on r->pool gives the connection back idle whatever happened
+ * (with DBDPersist Off the connection lives in a subpool of r->pool, which
+ * is destroyed before ordinary cleanups run: only a pre-cleanup is in time).
+ */
+#include "os_private.h"
+
+#include <apr_dbd.h>
+#include <apr_strings.h>
+#include <http_config.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "os_config.h"
+#include "os_csv.h"
+#include "os_cursor.h"
+#include "os_handler.h"
+#include "os_output.h"
+
+typedef struct os_export {
+    request_rec *r;
+    const os_dir_conf *conf;
+    os_cursor *cur;
+    os_out *out;
+    os_csv_fmt fmt;
+    const char *eol;
+    apr_size_t eol_len;
+    apr_pool_t *batch; /* cleared after every FETCH: the rows live here */
+    apr_int64_t rows;  /* data rows passed to the writer */
+} os_export;
+
+static void set_headers(request_rec *r, const os_dir_conf *conf)
+{
+    ap_set_content_type(r, "text/csv; charset=utf-8");
+    if (conf->filename) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       apr_pstrcat(r->pool, "attachment; filename=\"",
+                                   conf->filename, "\"", NULL));
+    }
+}
+
+static apr_status_t release_clean(void *cur)
+{
+    os_cursor_abort(cur);
+    return APR_SUCCESS;
+}
+
+/* Borrows the connection and arranges for it to go back clean. */
+static int acquire(os_export *ex)
+{
+    request_rec *r = ex->r;
+    ap_dbd_t *dbd = os_dbd_acquire(r);
+    PGconn *conn;
+
+    if (!dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OSLOGNO(00010) "%s: no database connection from "
+                      "mod_dbd (see its messages above)",
+                      ex->conf->location);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OSLOGNO(00011) "%s: DBDriver is %s; orderstream needs "
+                      "DBDriver pgsql",
+                      ex->conf->location, apr_dbd_name(dbd->driver));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    ex->cur = os_cursor_create(conn, r->pool);
+    apr_pool_pre_cleanup_register(r->pool, ex->cur, release_clean);
+    return OK;
+}
+
+static void log_pgerr(os_export *ex, const char *tag, const char *what)
+{
+    const os_pgerr *e = os_cursor_error(ex->cur);
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, APR_EGENERAL, ex->r,
+                  "%s%s: %s at %s after %" APR_INT64_T_FMT " rows, %"
+                  APR_OFF_T_FMT " bytes: SQLSTATE %s: %s",
+                  tag, ex->conf->location, what, e->step, ex->rows,
+                  ex->out ? os_out_bytes(ex->out) : 0,
+                  *e->sqlstate ? e->sqlstate : "none (connection lost)",
+                  e->message);
+}
+
+/* Everything that can still become an HTTP status: the query is declared
+ * and its first batch is in *res. */
+static int start(os_export *ex, PGresult **res)
+{
+    const os_dir_conf *conf = ex->conf;
+    int n;
+
+    if (os_cursor_open(ex->cur, conf->sql) != APR_SUCCESS
+        || os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res,
+                           ex->batch) != APR_SUCCESS) {
+        log_pgerr(ex, OSLOGNO(00012), "query failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    n = PQnfields(*res);
+    if (os_config_header_mode(conf) == OS_HEADER_LABELS
+        && conf->labels->nelts != n) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
+                      OSLOGNO(00013) "%s: OrderStreamHeader has %d labels "
+                      "but the query returns %d columns",
+                      conf->location, conf->labels->nelts, n);
+        os_cursor_abort(ex->cur);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Appends one field and its delimiter or the line end. */
+static apr_status_t put_field(os_export *ex, const char *v, apr_size_t len,
+                              unsigned flags, int last)
+{
+    apr_size_t sep = last ? ex->eol_len : 1;
+    char *p = os_out_reserve(ex->out, OS_CSV_FIELD_MAX(len) + sep);
+    apr_size_t n;
+
+    if (!p) {
+        return os_out_status(ex->out);
+    }
+    n = os_csv_field(&ex->fmt, p, v, len, flags);
+    if (last) {
+        memcpy(p + n, ex->eol, sep);
+    }
+    else {
+        p[n] = ex->fmt.delim;
+    }
+    os_out_commit(ex->out, n + sep);
+    return APR_SUCCESS;
+}
+
+static apr_status_t put_header(os_export *ex, const PGresult *res)
+{
+    os_header_mode mode = os_config_header_mode(ex->conf);
+    int i, n = PQnfields(res);
+    unsigned lone = n == 1 ? OS_CSV_LONE : 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (i = 0; i < n && mode != OS_HEADER_OFF && rv == APR_SUCCESS; i++) {
+        const char *label = mode == OS_HEADER_LABELS
+                                ? APR_ARRAY_IDX(ex->conf->labels, i,
+                                                const char *)
+                                : PQfname(res, i);
+        rv = put_field(ex, label, strlen(label), lone, i == n - 1);
+    }
+    return rv;
+}
+
+static apr_status_t put_rows(os_export *ex, const PGresult *res)
+{
+    int row, col, nrows = PQntuples(res), ncols = PQnfields(res);
+    unsigned lone = ncols == 1 ? OS_CSV_LONE : 0;
+    apr_status_t rv;
+
+    for (row = 0; row < nrows; row++) {
+        for (col = 0; col < ncols; col++) {
+            unsigned flags = lone;
+            if (PQgetisnull(res, row, col)) {
+                flags |= OS_CSV_NULL;
+            }
+            rv = put_field(ex, PQgetvalue(res, row, col),
+                           (apr_size_t)PQgetlength(res, row, col), flags,
+                           col == ncols - 1);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        ex->rows++;
+    }
+    return APR_SUCCESS;
+}
+
+/* The client went away: not an error of ours, nothing left to tell it. */
+static int client_gone(os_export *ex)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, os_out_status(ex->out), ex->r,
+                  OSLOGNO(00014) "%s: client gone after %" APR_INT64_T_FMT
+                  " rows, %" APR_OFF_T_FMT " bytes",
+                  ex->conf->location, ex->rows, os_out_bytes(ex->out));
+    os_cursor_abort(ex->cur);
+    return OK;
+}
+
+/* The body has started and the database failed: cut the download. */
+static int broke(os_export *ex)
+{
+    log_pgerr(ex, OSLOGNO(00015), "export cut");
+    os_cursor_abort(ex->cur);
+    os_out_fail(ex->out);
+    return DONE;
+}
+
+/* Streams batch after batch; res is the first, already fetched. */
+static int stream(os_export *ex, PGresult *res)
+{
+    int fetch_rows = os_config_fetch_rows(ex->conf);
+    int more;
+
+    ex->out = os_out_create(ex->r);
+    if (put_header(ex, res) != APR_SUCCESS) {
+        return client_gone(ex);
+    }
+    for (;;) {
+        /* A short batch means the cursor is exhausted: no further FETCH. */
+        more = PQntuples(res) == fetch_rows;
+        if (put_rows(ex, res) != APR_SUCCESS
+            || os_out_flush(ex->out) != APR_SUCCESS) {
+            return client_gone(ex);
+        }
+        apr_pool_clear(ex->batch);
+        if (!more) {
+            break;
+        }
+        if (os_cursor_fetch(ex->cur, fetch_rows, &res, ex->batch)
+            != APR_SUCCESS) {
+            return broke(ex);
+        }
+    }
+    if (os_cursor_close(ex->cur) != APR_SUCCESS) {
+        return broke(ex);
+    }
+    if (os_out_finish(ex->out) != APR_SUCCESS) {
+        return client_gone(ex);
+    }
+    return OK;
+}
+
+static int export(request_rec *r, const os_dir_conf *conf)
+{
+    os_export ex = {0};
+    PGresult *res = NULL;
+    int status;
+
+    ex.r = r;
+    ex.conf = conf;
+    ex.eol = os_config_eol(conf);
+    ex.eol_len = strlen(ex.eol);
+    os_csv_fmt_init(&ex.fmt, ',');
+    status = acquire(&ex);
+    if (status != OK) {
+        return status;
+    }
+    apr_pool_create(&ex.batch, r->pool);
+    apr_pool_tag(ex.batch, "orderstream_batch");
+    status = start(&ex, &res);
+    if (status != OK) {
+        return status;
+    }
+    return stream(&ex, res);
+}
+
+int os_handler(request_rec *r)
+{
+    const os_dir_conf *conf;
+
+    if (!r->handler || strcmp(r->handler, OS_HANDLER)) {
+        return DECLINED;
+    }
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &orderstream_module);
+    if (!conf->sql) {
+        /* The config test refuses this; reachable only by AddHandler. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OSLOGNO(00016) "%s: SetHandler orderstream without "
+                      "OrderStreamSQL",
+                      r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    set_headers(r, conf);
+    if (r->header_only) {
+        return OK; /* HEAD: the headers a GET would get, no query run */
+    }
+    return export(r, conf);
+}

@@ -1,0 +1,165 @@
+/* os_output.c: one brigade per request, data in large heap buffers.
+ *
+ * Rows are formatted straight into a buffer of OS_OUT_BUFSIZE bytes. A full
+ * buffer becomes a heap bucket that owns it (no copy) and is passed down at
+ * once, then the brigade is emptied: httpd's core output filter writes what
+ * the socket takes and blocks once about FlushMaxThreshold (64 KB) is
+ * pending, so a slow client slows the export instead of growing memory.
+ * Per export this holds at most one buffer here plus that threshold in the
+ * core filter, whatever the size of the result.
+ *
+ * A FLUSH goes down once per batch, where the next FETCH may make us wait
+ * for the database: the client gets the batch now, and there is no flush per
+ * row to fragment the stream.
+ */
+#include "os_private.h"
+
+#include <apr_buckets.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include "os_output.h"
+
+/* Tens of KB: about 300 lines of the shop export per bucket and per pass,
+ * so per-bucket costs vanish, while one buffer stays below the core output
+ * filter's 64 KB threshold and leaves the socket as soon as it is full. */
+#define OS_OUT_BUFSIZE (32 * 1024)
+
+struct os_out {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+    char *buf;         /* current buffer, NULL until needed */
+    apr_size_t cap;    /* its size */
+    apr_size_t used;   /* bytes written to it */
+    apr_off_t bytes;   /* bytes passed down */
+    apr_status_t status;
+};
+
+os_out *os_out_create(request_rec *r)
+{
+    os_out *o = apr_pcalloc(r->pool, sizeof(*o));
+
+    o->r = r;
+    o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    return o;
+}
+
+apr_status_t os_out_status(const os_out *o)
+{
+    return o->status;
+}
+
+apr_off_t os_out_bytes(const os_out *o)
+{
+    return o->bytes;
+}
+
+/* Hands the buffer to the brigade: the heap bucket frees it once sent. */
+static void append_buffer(os_out *o)
+{
+    apr_bucket_alloc_t *ba = o->r->connection->bucket_alloc;
+    apr_bucket *b;
+
+    if (!o->buf) {
+        return;
+    }
+    if (o->used) {
+        b = apr_bucket_heap_create(o->buf, o->used, apr_bucket_free, ba);
+        APR_BRIGADE_INSERT_TAIL(o->bb, b);
+        o->bytes += o->used;
+    }
+    else {
+        apr_bucket_free(o->buf);
+    }
+    o->buf = NULL;
+    o->used = o->cap = 0;
+}
+
+/* Passes the brigade and empties it; records why if the client is gone. */
+static apr_status_t pass(os_out *o)
+{
+    apr_status_t rv = ap_pass_brigade(o->r->output_filters, o->bb);
+
+    apr_brigade_cleanup(o->bb);
+    /* Success from the filters does not mean the client is still there. */
+    if (rv == APR_SUCCESS && o->r->connection->aborted) {
+        rv = APR_ECONNABORTED;
+    }
+    if (rv != APR_SUCCESS && o->status == APR_SUCCESS) {
+        o->status = rv;
+    }
+    return rv;
+}
+
+char *os_out_reserve(os_out *o, apr_size_t n)
+{
+    if (o->status != APR_SUCCESS) {
+        return NULL;
+    }
+    if (o->buf && o->cap - o->used >= n) {
+        return o->buf + o->used;
+    }
+    append_buffer(o);
+    if (!APR_BRIGADE_EMPTY(o->bb) && pass(o) != APR_SUCCESS) {
+        return NULL;
+    }
+    /* A field larger than a buffer gets a buffer of its own size: bounded
+     * by the batch, which holds that field already. */
+    o->cap = n > OS_OUT_BUFSIZE ? n : OS_OUT_BUFSIZE;
+    o->buf = apr_bucket_alloc(o->cap, o->r->connection->bucket_alloc);
+    o->used = 0;
+    return o->buf;
+}
+
+void os_out_commit(os_out *o, apr_size_t used)
+{
+    o->used += used;
+}
+
+static apr_status_t end_with(os_out *o, apr_bucket *b)
+{
+    if (o->status != APR_SUCCESS) {
+        apr_bucket_destroy(b);
+        return o->status;
+    }
+    append_buffer(o);
+    APR_BRIGADE_INSERT_TAIL(o->bb, b);
+    return pass(o);
+}
+
+apr_status_t os_out_flush(os_out *o)
+{
+    return end_with(o, apr_bucket_flush_create(o->r->connection->bucket_alloc));
+}
+
+apr_status_t os_out_finish(os_out *o)
+{
+    return end_with(o, apr_bucket_eos_create(o->r->connection->bucket_alloc));
+}
+
+/* As ap_proxy_backend_broke(): an error bucket with exactly
+ * HTTP_BAD_GATEWAY makes the chunk filter leave out the last chunk and the
+ * connection close (HTTP/2: the stream is reset), and r->no_cache keeps a
+ * cache from storing the partial body. A 500 here would instead append an
+ * error page and end the body normally. */
+void os_out_fail(os_out *o)
+{
+    request_rec *r = o->r;
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+
+    r->no_cache = 1;
+    r->connection->keepalive = AP_CONN_CLOSE;
+    if (o->buf) {
+        apr_bucket_free(o->buf);
+        o->buf = NULL;
+        o->used = o->cap = 0;
+    }
+    if (o->status != APR_SUCCESS) {
+        return; /* the client is gone: nobody to tell */
+    }
+    APR_BRIGADE_INSERT_TAIL(
+        o->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
+    APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_eos_create(ba));
+    pass(o);
+}

@@ -1,0 +1,37 @@
+/* os_output.h: writing an export's body down httpd's output filters. */
+#ifndef OS_OUTPUT_H
+#define OS_OUTPUT_H
+
+#include <httpd.h>
+
+typedef struct os_out os_out;
+
+/* One writer per request, allocated from r->pool. */
+os_out *os_out_create(request_rec *r);
+
+/* Returns room for at least n bytes; what is written there counts once
+ * os_out_commit() says how much. Passes full buffers down first. Returns
+ * NULL when that pass failed or the client is gone (see os_out_status). */
+char *os_out_reserve(os_out *o, apr_size_t n);
+void os_out_commit(os_out *o, apr_size_t used);
+
+/* Passes what is buffered and a FLUSH: the end of a batch, before the next
+ * FETCH may block on the database. */
+apr_status_t os_out_flush(os_out *o);
+
+/* Passes what is buffered and EOS: the export is complete. */
+apr_status_t os_out_finish(os_out *o);
+
+/* Ends a body that has started but cannot be completed, the way mod_proxy
+ * ends a response whose backend broke: the client sees a cut download,
+ * never a short file that looks whole. */
+void os_out_fail(os_out *o);
+
+/* APR_SUCCESS while the client takes the body; otherwise why it stopped
+ * (the pass's error, or APR_ECONNABORTED). */
+apr_status_t os_out_status(const os_out *o);
+
+/* Bytes passed down so far. */
+apr_off_t os_out_bytes(const os_out *o);
+
+#endif /* OS_OUTPUT_H */

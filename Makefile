@@ -45,7 +45,7 @@ unit: t/unit/test_csv
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@MODULE_SO=$(CURDIR)/$(MODULE) HTTPD=$(HTTPD) bash t/bin/demo
+	@MODULE_SO=$(CURDIR)/$(MODULE) APXS=$(APXS) HTTPD=$(HTTPD) bash t/bin/demo
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

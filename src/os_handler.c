@@ -84,7 +84,8 @@ static void log_pgerr(os_export *ex, const char *tag, const char *what)
 {
     const os_pgerr *e = os_cursor_error(ex->cur);
 
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, APR_EGENERAL, ex->r,
+    /* No APR status says "SQL error": the SQLSTATE does. */
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
                   "%s%s: %s at %s after %" APR_INT64_T_FMT " rows, %"
                   APR_OFF_T_FMT " bytes: SQLSTATE %s: %s",
                   tag, ex->conf->location, what, e->step, ex->rows,
@@ -265,10 +266,13 @@ int os_handler(request_rec *r)
 {
     const os_dir_conf *conf;
 
-    if (!r->handler || strcmp(r->handler, OS_HANDLER)) {
+    /* Case-blind, as the config test matches SetHandler. */
+    if (!r->handler || strcasecmp(r->handler, OS_HANDLER)) {
         return DECLINED;
     }
-    r->allowed |= (AP_METHOD_BIT << M_GET);
+    /* The Allow header of a 405 is made from r->allowed_methods. GET
+     * covers HEAD (r->method_number is M_GET for both). */
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }

@@ -90,10 +90,20 @@ apr_status_t os_cursor_open(os_cursor *cur, const char *sql)
     PGresult *res = NULL;
     apr_status_t rv;
 
+    /* Someone else's transaction left open on a pooled connection would
+     * swallow our BEGIN (a warning, not an error) and its settings. */
+    if (PQtransactionStatus(cur->conn) != PQTRANS_IDLE) {
+        os_cursor_abort(cur);
+    }
     /* REPEATABLE READ: one snapshot for the whole export, however long it
-     * runs. READ ONLY: an export can never write, whatever the SQL says. */
+     * runs. READ ONLY: an export can never write, whatever the SQL says.
+     * client_encoding: the body is declared UTF-8 whatever the database's
+     * encoding; SET LOCAL ends with the transaction, so the next user of
+     * the connection (or a transaction-pooling PgBouncer) never sees it.
+     * One round trip for all three. */
     rv = command(cur, "BEGIN",
-                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                 "SET LOCAL client_encoding TO 'UTF8'");
     if (rv != APR_SUCCESS) {
         goto fail;
     }

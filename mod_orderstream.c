@@ -15,7 +15,7 @@
 
 static void register_hooks(apr_pool_t *p)
 {
-    static const char *const after_dbd[] = {"mod_dbd.c", NULL};
+    static const char *const after_dbd[] = { "mod_dbd.c", NULL };
 
     (void)p;
     ap_hook_check_config(os_config_check, after_dbd, NULL, APR_HOOK_MIDDLE);
@@ -31,5 +31,5 @@ module AP_MODULE_DECLARE_DATA orderstream_module = {
     NULL,                 /* merge per-server config */
     os_config_cmds,       /* directives */
     register_hooks,
-    AP_MODULE_FLAG_NONE   /* flags */
+    AP_MODULE_FLAG_NONE /* flags */
 };

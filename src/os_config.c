@@ -45,8 +45,8 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     conf->sql = add->sql ? add->sql : base->sql;
     conf->location = add->sql ? add->location : base->location;
-    conf->header_mode = add->header_mode ? add->header_mode
-                                         : base->header_mode;
+    conf->header_mode =
+        add->header_mode ? add->header_mode : base->header_mode;
     conf->labels = add->header_mode ? add->labels : base->labels;
     conf->filename = add->filename ? add->filename : base->filename;
     conf->fetch_rows = add->fetch_rows ? add->fetch_rows : base->fetch_rows;
@@ -160,8 +160,7 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_fetch_rows(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+static const char *set_fetch_rows(cmd_parms *cmd, void *dconf, const char *arg)
 {
     os_dir_conf *conf = dconf;
     char *end;
@@ -192,9 +191,8 @@ static const char *set_line_ending(cmd_parms *cmd, void *dconf,
         conf->eol = OS_EOL_LF;
     }
     else {
-        return apr_psprintf(cmd->pool,
-                            "OrderStreamLineEnding: \"%s\" is not CRLF or LF",
-                            arg);
+        return apr_psprintf(
+            cmd->pool, "OrderStreamLineEnding: \"%s\" is not CRLF or LF", arg);
     }
     return NULL;
 }
@@ -212,7 +210,7 @@ const command_rec os_config_cmds[] = {
                   "rows per FETCH, 1 to 1000000; default 1000"),
     AP_INIT_TAKE1("OrderStreamLineEnding", set_line_ending, NULL, OS_CONTEXT,
                   "CRLF (default) or LF"),
-    {NULL}
+    { NULL }
 };
 
 /* ---- the config test ----------------------------------------------------
@@ -262,8 +260,9 @@ static int check_level(const ap_directive_t *first, int sql_above,
         else if (!sql && sets_our_handler(d, p)) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
                          OSLOGNO(00001) "OrderStreamSQL: missing for "
-                         "\"SetHandler " OS_HANDLER "\" at %s:%d; give the "
-                         "section the query to stream",
+                                        "\"SetHandler " OS_HANDLER
+                                        "\" at %s:%d; give the "
+                                        "section the query to stream",
                          d->filename, d->line_num);
             bad++;
         }
@@ -294,9 +293,10 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         os_dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     }
     if (!os_dbd_acquire && any_sql(ap_conftree)) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
-                     OSLOGNO(00002) "OrderStreamSQL: mod_dbd is not loaded; "
-                     "add \"LoadModule dbd_module modules/mod_dbd.so\"");
+        ap_log_error(
+            APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+            OSLOGNO(00002) "OrderStreamSQL: mod_dbd is not loaded; "
+                           "add \"LoadModule dbd_module modules/mod_dbd.so\"");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (check_level(ap_conftree, 0, ptemp)) {

@@ -23,13 +23,13 @@ typedef enum {
  * section inherits what it does not set; defaults are applied only by the
  * accessors below, in one place. */
 typedef struct os_dir_conf {
-    const char *sql;             /* OrderStreamSQL */
-    const char *location;        /* the section that set the SQL, for logs */
-    os_header_mode header_mode;  /* OrderStreamHeader */
-    apr_array_header_t *labels;  /* const char *, with OS_HEADER_LABELS */
-    const char *filename;        /* OrderStreamFilename */
-    int fetch_rows;              /* OrderStreamFetchRows, 0 = unset */
-    os_eol eol;                  /* OrderStreamLineEnding */
+    const char *sql;            /* OrderStreamSQL */
+    const char *location;       /* the section that set the SQL, for logs */
+    os_header_mode header_mode; /* OrderStreamHeader */
+    apr_array_header_t *labels; /* const char *, with OS_HEADER_LABELS */
+    const char *filename;       /* OrderStreamFilename */
+    int fetch_rows;             /* OrderStreamFetchRows, 0 = unset */
+    os_eol eol;                 /* OrderStreamLineEnding */
 } os_dir_conf;
 
 /* The directive table, for the module record. */

@@ -46,8 +46,8 @@ const os_pgerr *os_cursor_error(const os_cursor *cur)
 static void keep_error(os_cursor *cur, const char *step, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                          : NULL;
+    const char *msg =
+        res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char *m;
     size_t n;
 
@@ -85,8 +85,9 @@ static apr_status_t command(os_cursor *cur, const char *step, const char *sql)
 
 apr_status_t os_cursor_open(os_cursor *cur, const char *sql)
 {
-    const char *declare = apr_pstrcat(cur->pool, "DECLARE " OS_CURSOR_NAME
-                                      " NO SCROLL CURSOR FOR ", sql, NULL);
+    const char *declare = apr_pstrcat(
+        cur->pool, "DECLARE " OS_CURSOR_NAME " NO SCROLL CURSOR FOR ", sql,
+        NULL);
     PGresult *res = NULL;
     apr_status_t rv;
 
@@ -135,8 +136,7 @@ apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
 {
     char sql[64];
 
-    apr_snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM " OS_CURSOR_NAME,
-                 n);
+    apr_snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM " OS_CURSOR_NAME, n);
     *res = PQexec(cur->conn, sql);
     if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
         keep_error(cur, "FETCH", *res);
@@ -145,8 +145,7 @@ apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
         return APR_EGENERAL;
     }
     /* The batch pool owns the rows: clearing it frees them. */
-    apr_pool_cleanup_register(pool, *res, clear_result,
-                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(pool, *res, clear_result, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }
 

@@ -15,9 +15,9 @@ typedef struct os_cursor os_cursor;
 /* What PostgreSQL said when a step failed. Strings live in the cursor's
  * pool; sqlstate is "" when the connection itself broke. */
 typedef struct os_pgerr {
-    const char *step;     /* "BEGIN", "DECLARE", "FETCH", "CLOSE", "COMMIT" */
+    const char *step; /* "BEGIN", "DECLARE", "FETCH", "CLOSE", "COMMIT" */
     const char *sqlstate;
-    const char *message;  /* one line, no trailing newline */
+    const char *message; /* one line, no trailing newline */
 } os_pgerr;
 
 /* A cursor on conn, allocated from p. Nothing is sent yet. */

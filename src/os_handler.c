@@ -63,14 +63,14 @@ static int acquire(os_export *ex)
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       OSLOGNO(00010) "%s: no database connection from "
-                      "mod_dbd (see its messages above)",
+                                     "mod_dbd (see its messages above)",
                       ex->conf->location);
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       OSLOGNO(00011) "%s: DBDriver is %s; orderstream needs "
-                      "DBDriver pgsql",
+                                     "DBDriver pgsql",
                       ex->conf->location, apr_dbd_name(dbd->driver));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -86,8 +86,8 @@ static void log_pgerr(os_export *ex, const char *tag, const char *what)
 
     /* No APR status says "SQL error": the SQLSTATE does. */
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
-                  "%s%s: %s at %s after %" APR_INT64_T_FMT " rows, %"
-                  APR_OFF_T_FMT " bytes: SQLSTATE %s: %s",
+                  "%s%s: %s at %s after %" APR_INT64_T_FMT
+                  " rows, %" APR_OFF_T_FMT " bytes: SQLSTATE %s: %s",
                   tag, ex->conf->location, what, e->step, ex->rows,
                   ex->out ? os_out_bytes(ex->out) : 0,
                   *e->sqlstate ? e->sqlstate : "none (connection lost)",
@@ -102,8 +102,8 @@ static int start(os_export *ex, PGresult **res)
     int n;
 
     if (os_cursor_open(ex->cur, conf->sql) != APR_SUCCESS
-        || os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res,
-                           ex->batch) != APR_SUCCESS) {
+        || os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res, ex->batch)
+            != APR_SUCCESS) {
         log_pgerr(ex, OSLOGNO(00012), "query failed");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -112,7 +112,7 @@ static int start(os_export *ex, PGresult **res)
         && conf->labels->nelts != n) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
                       OSLOGNO(00013) "%s: OrderStreamHeader has %d labels "
-                      "but the query returns %d columns",
+                                     "but the query returns %d columns",
                       conf->location, conf->labels->nelts, n);
         os_cursor_abort(ex->cur);
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -151,9 +151,8 @@ static apr_status_t put_header(os_export *ex, const PGresult *res)
 
     for (i = 0; i < n && mode != OS_HEADER_OFF && rv == APR_SUCCESS; i++) {
         const char *label = mode == OS_HEADER_LABELS
-                                ? APR_ARRAY_IDX(ex->conf->labels, i,
-                                                const char *)
-                                : PQfname(res, i);
+            ? APR_ARRAY_IDX(ex->conf->labels, i, const char *)
+            : PQfname(res, i);
         rv = put_field(ex, label, strlen(label), lone, i == n - 1);
     }
     return rv;
@@ -188,7 +187,7 @@ static int client_gone(os_export *ex)
 {
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, os_out_status(ex->out), ex->r,
                   OSLOGNO(00014) "%s: client gone after %" APR_INT64_T_FMT
-                  " rows, %" APR_OFF_T_FMT " bytes",
+                                 " rows, %" APR_OFF_T_FMT " bytes",
                   ex->conf->location, ex->rows, os_out_bytes(ex->out));
     os_cursor_abort(ex->cur);
     return OK;
@@ -240,7 +239,7 @@ static int stream(os_export *ex, PGresult *res)
 
 static int export(request_rec *r, const os_dir_conf *conf)
 {
-    os_export ex = {0};
+    os_export ex = { 0 };
     PGresult *res = NULL;
     int status;
 
@@ -281,7 +280,7 @@ int os_handler(request_rec *r)
         /* The config test refuses this; reachable only by AddHandler. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       OSLOGNO(00016) "%s: SetHandler orderstream without "
-                      "OrderStreamSQL",
+                                     "OrderStreamSQL",
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }

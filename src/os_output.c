@@ -29,10 +29,10 @@
 struct os_out {
     request_rec *r;
     apr_bucket_brigade *bb;
-    char *buf;         /* current buffer, NULL until needed */
-    apr_size_t cap;    /* its size */
-    apr_size_t used;   /* bytes written to it */
-    apr_off_t bytes;   /* bytes passed down */
+    char *buf;       /* current buffer, NULL until needed */
+    apr_size_t cap;  /* its size */
+    apr_size_t used; /* bytes written to it */
+    apr_off_t bytes; /* bytes passed down */
     apr_status_t status;
 };
 
@@ -130,7 +130,8 @@ static apr_status_t end_with(os_out *o, apr_bucket *b)
 
 apr_status_t os_out_flush(os_out *o)
 {
-    return end_with(o, apr_bucket_flush_create(o->r->connection->bucket_alloc));
+    return end_with(o,
+                    apr_bucket_flush_create(o->r->connection->bucket_alloc));
 }
 
 apr_status_t os_out_finish(os_out *o)

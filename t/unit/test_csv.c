@@ -56,8 +56,7 @@ int main(void)
     CHECK("json", "{\"a\": 1}", "\"{\"\"a\"\": 1}\"");
     CHECK("backslash alone", "\\", "\\");
     CHECK("lone marker not alone in row", "\\.", "\\.");
-    check("lone marker alone in row", ',', "\\.", 2, OS_CSV_LONE,
-          "\"\\.\"");
+    check("lone marker alone in row", ',', "\\.", 2, OS_CSV_LONE, "\"\\.\"");
     check("longer marker-like alone", ',', "\\.x", 3, OS_CSV_LONE, "\\.x");
     check("semicolon delimiter quotes ;", ';', "a;b", 3, 0, "\"a;b\"");
     check("semicolon delimiter leaves ,", ';', "a,b", 3, 0, "a,b");

@@ -1,0 +1,254 @@
+package OrderStreamTest;
+
+# Helpers for mod_orderstream's Apache::Test suite: the COPY oracle (psql),
+# CSV helpers, a reader for the OrderStream* directives of a config file, a
+# raw HTTP/1.1 client that keeps the chunk framing, and pool inspection.
+#
+# psql reaches the private cluster through PGHOST/PGPORT/PGUSER/PGDATABASE,
+# which t/run exports (see t/bin/pg).
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Spec ();
+use IO::Select ();
+use Time::HiRes ();
+
+use Apache::Test ();
+use Apache::TestRequest ();
+
+our @EXPORT_OK = qw(
+    conf_locations location_sql extra_conf repo_conf
+    copy_csv psql_value csv_line lf_to_crlf count_records
+    raw_request dechunk idle_in_transaction wait_no_idle_in_transaction
+    module_so
+);
+
+# --- configuration files -------------------------------------------------
+
+sub repo_conf  { File::Spec->catfile(Apache::Test::vars('top_dir'), 'conf', @_) }
+sub extra_conf { File::Spec->catfile(Apache::Test::vars('t_conf'), 'extra.conf') }
+
+sub module_so {
+    return $ENV{MODULE_SO} if $ENV{MODULE_SO};
+    return Apache::Test::config()->{modules}->{'mod_orderstream.c'};
+}
+
+# Split one logical config line into arguments as httpd's ap_getword_conf
+# does: double or single quotes group words, a backslash before the quote
+# character inside quotes escapes it.
+sub _conf_words {
+    my ($line) = @_;
+    my @words;
+    while ($line =~ /\S/) {
+        $line =~ s/^\s+//;
+        if ($line =~ s/^(["'])//) {
+            my $q = $1;
+            my $w = '';
+            while (length $line) {
+                if ($line =~ s/^\\\Q$q\E//) { $w .= $q; next }
+                if ($line =~ s/^\Q$q\E//)   { last }
+                $w .= substr($line, 0, 1, '');
+            }
+            push @words, $w;
+        }
+        else {
+            $line =~ s/^(\S+)//;
+            push @words, $1;
+        }
+    }
+    return @words;
+}
+
+# Return { '/location' => { DirectiveName => [args], ... }, ... } for every
+# <Location> block of FILE (also inside <VirtualHost>), following
+# backslash-newline continuations like httpd's config reader.
+sub conf_locations {
+    my ($file) = @_;
+    open my $fh, '<:raw', $file or die "open $file: $!";
+    my $text = do { local $/; <$fh> };
+    close $fh;
+    $text =~ s/\\\r?\n//g;
+    my (%loc, $cur);
+    for my $line (split /\r?\n/, $text) {
+        next if $line =~ /^\s*(#|$)/;
+        if ($line =~ /^\s*<Location\s+"?([^">]+)"?\s*>/i) {
+            $cur = $loc{$1} = {};
+            next;
+        }
+        if ($line =~ m{^\s*</Location>}i) {
+            undef $cur;
+            next;
+        }
+        next unless $cur;
+        my ($name, @args) = _conf_words($line);
+        $cur->{$name} = \@args;
+    }
+    return \%loc;
+}
+
+# The OrderStreamSQL of LOCATION in FILE (default: the generated extra.conf).
+sub location_sql {
+    my ($location, $file) = @_;
+    $file ||= extra_conf();
+    my $l = conf_locations($file)->{$location}
+        or die "no <Location $location> in $file";
+    my $sql = $l->{OrderStreamSQL} or die "no OrderStreamSQL in $location";
+    return $sql->[0];
+}
+
+# --- the oracle ----------------------------------------------------------
+
+sub _psql {
+    my (@args) = @_;
+    my $pid = open(my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+                   @args) or die "psql: $!";
+    binmode $fh;
+    my $out = do { local $/; <$fh> };
+    close $fh or die "psql @args failed: " . ($! || "exit " . ($? >> 8));
+    return defined $out ? $out : '';
+}
+
+# The bytes of COPY (SQL) TO STDOUT WITH (FORMAT csv[, HEADER]).
+sub copy_csv {
+    my ($sql, %opt) = @_;
+    my $header = exists $opt{header} ? $opt{header} : 1;
+    my $with = $header ? 'FORMAT csv, HEADER' : 'FORMAT csv';
+    return _psql('-c', "COPY ($sql) TO STDOUT WITH ($with)");
+}
+
+# One value (first column of the first row) of SQL, as text.
+sub psql_value {
+    my ($sql) = @_;
+    my $v = _psql('-A', '-t', '-c', $sql);
+    $v =~ s/\n\z//;
+    return $v;
+}
+
+# --- CSV -----------------------------------------------------------------
+
+# Fields as COPY CSV writes them: quoted when they contain a comma, a quote,
+# CR or LF, or are empty; quotes doubled. undef is NULL (nothing).
+sub csv_line {
+    my ($eol, @fields) = @_;
+    return join(',', map {
+        !defined $_          ? ''
+        : ($_ eq '' || /[",\r\n]/) ? do { (my $f = $_) =~ s/"/""/g; qq{"$f"} }
+        : $_
+    } @fields) . $eol;
+}
+
+# Turn COPY's record terminators (LF outside quotes) into CRLF; line breaks
+# inside quoted fields stay as they are. Correct for COPY's output, where
+# every field holding CR or LF is quoted and every quote inside is doubled:
+# toggling on each quote leaves us inside exactly the quoted runs.
+sub lf_to_crlf {
+    my ($csv) = @_;
+    my $out = '';
+    my $in_quotes = 0;
+    for my $piece (split /("|\n)/, $csv) {
+        if ($piece eq '"') { $in_quotes = !$in_quotes; $out .= '"'; }
+        elsif ($piece eq "\n") { $out .= $in_quotes ? "\n" : "\r\n"; }
+        else { $out .= $piece; }
+    }
+    return $out;
+}
+
+# Number of records in a CSV body whose records end with EOL.
+sub count_records {
+    my ($csv, $eol) = @_;
+    my $n = 0;
+    my $in_quotes = 0;
+    for my $piece (split /("|\Q$eol\E)/, $csv) {
+        if ($piece eq '"') { $in_quotes = !$in_quotes }
+        elsif ($piece eq $eol && !$in_quotes) { $n++ }
+    }
+    return $n;
+}
+
+# --- raw HTTP/1.1 --------------------------------------------------------
+
+# Send METHOD PATH over a fresh socket to the current Apache::TestRequest
+# module's vhost (Apache::TestRequest::module) and read the response as it
+# comes, until the server closes the connection or TIMEOUT seconds pass.
+# Returns a hash: status, headers (lower-cased names => value), head (raw),
+# body (raw, chunk framing included), closed (1 if the server closed).
+# With max_body => N, stops (and closes) after N body bytes: a client that
+# goes away mid-export.
+sub raw_request {
+    my ($method, $path, %opt) = @_;
+    my $timeout = $opt{timeout} || 60;
+    my $sock = Apache::TestRequest::vhost_socket($opt{module})
+        or die "cannot connect to the test server";
+    my $hp = Apache::TestRequest::hostport();
+    print $sock "$method $path HTTP/1.1\r\nHost: $hp\r\n"
+        . "Connection: close\r\n"
+        . ($opt{extra_headers} || '')
+        . "\r\n";
+    my $sel = IO::Select->new($sock);
+    my $deadline = Time::HiRes::time() + $timeout;
+    my ($buf, $closed) = ('', 0);
+    while (1) {
+        my $left = $deadline - Time::HiRes::time();
+        last if $left <= 0;
+        last unless $sel->can_read($left);
+        my $n = sysread($sock, $buf, 65536, length $buf);
+        if (!$n) { $closed = 1; last }
+        if (defined $opt{max_body}) {
+            my $i = index($buf, "\r\n\r\n");
+            last if $i >= 0 && length($buf) - $i - 4 >= $opt{max_body};
+        }
+    }
+    close $sock;
+    my $i = index($buf, "\r\n\r\n");
+    my ($head, $body) = $i < 0 ? ($buf, '') : (substr($buf, 0, $i), substr($buf, $i + 4));
+    my ($status_line, @lines) = split /\r\n/, $head;
+    my ($status) = ($status_line || '') =~ m{^HTTP/1\.\d (\d{3})};
+    my %headers;
+    for (@lines) {
+        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+        $headers{lc $k} = exists $headers{lc $k} ? "$headers{lc $k}, $v" : $v;
+    }
+    return { status => $status, headers => \%headers, head => $head,
+             body => $body, closed => $closed };
+}
+
+# Decode a chunked body. Returns (data, complete): complete is true when the
+# last chunk (size 0) and the final CRLF were there.
+sub dechunk {
+    my ($raw) = @_;
+    my $data = '';
+    while (1) {
+        $raw =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n// or return ($data, 0);
+        my $size = hex $1;
+        if ($size == 0) {
+            return ($data, $raw =~ /^(?:[^\r\n]+\r\n)*\r\n/ ? 1 : 0);
+        }
+        return ($data . $raw, 0) if length($raw) < $size + 2;
+        $data .= substr($raw, 0, $size, '');
+        $raw =~ s/^\r\n// or return ($data, 0);
+    }
+}
+
+# --- the pool ------------------------------------------------------------
+
+# Connections of role shop left inside a transaction.
+sub idle_in_transaction {
+    return psql_value("SELECT count(*) FROM pg_stat_activity"
+        . " WHERE usename = 'shop' AND state LIKE 'idle in transaction%'");
+}
+
+# Poll for up to SECONDS for no connection of role shop to be idle in a
+# transaction; returns the last count seen.
+sub wait_no_idle_in_transaction {
+    my ($seconds) = @_;
+    my $deadline = Time::HiRes::time() + ($seconds || 0);
+    while (1) {
+        my $n = idle_in_transaction();
+        return $n if $n == 0 || Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.1);
+    }
+}
+
+1;

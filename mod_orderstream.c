@@ -9,6 +9,7 @@
 
 #include <http_config.h>
 #include <http_protocol.h>
+#include <http_request.h>
 
 #include "src/os_config.h"
 #include "src/os_handler.h"
@@ -16,9 +17,17 @@
 static void register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
+    static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
 
     (void)p;
     ap_hook_check_config(os_config_check, after_dbd, NULL, APR_HOOK_MIDDLE);
+    /* After mod_rewrite, which may send the URL elsewhere; before
+     * mod_alias and core, which would map it to a file. */
+    ap_hook_translate_name(os_handler_translate, after_rewrite, NULL,
+                           APR_HOOK_FIRST);
+    /* Before core's directory walk, as mod_proxy's. */
+    ap_hook_map_to_storage(os_handler_map_to_storage, NULL, NULL,
+                           APR_HOOK_FIRST);
     ap_hook_handler(os_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

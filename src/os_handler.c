@@ -15,7 +15,9 @@
 
 #include <apr_dbd.h>
 #include <apr_strings.h>
+#include <ap_expr.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 
@@ -259,6 +261,50 @@ static int export(request_rec *r, const os_dir_conf *conf)
         return status;
     }
     return stream(&ex, res);
+}
+
+/* An export is not a file. Left alone, httpd maps its URL below
+ * DocumentRoot and walks that path, which as root with a DocumentRoot the
+ * unprivileged children cannot search answers 403 before the handler runs.
+ * So, as mod_proxy does with "proxy:", a URL whose <Location> streams an
+ * export gets a filename no file can have, and map_to_storage skips the
+ * directory walk for it. <Location> access control still applies (it is
+ * walked again after map_to_storage); <Directory> sections do not. */
+#define OS_FILENAME_PREFIX "orderstream:"
+
+/* Whether the <Location> config (all that is walked at translate time)
+ * sets "SetHandler orderstream" and a query. */
+static int is_export(request_rec *r)
+{
+    const os_dir_conf *conf =
+        ap_get_module_config(r->per_dir_config, &orderstream_module);
+    core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *handler, *err = NULL;
+
+    if (!conf->sql || !core->expr_handler) {
+        return 0;
+    }
+    handler = ap_expr_str_exec(r, core->expr_handler, &err);
+    return !err && handler && !strcasecmp(handler, OS_HANDLER);
+}
+
+int os_handler_translate(request_rec *r)
+{
+    if (!is_export(r)) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, OS_FILENAME_PREFIX, r->uri, NULL);
+    return OK;
+}
+
+int os_handler_map_to_storage(request_rec *r)
+{
+    if (r->filename
+        && !strncmp(r->filename, OS_FILENAME_PREFIX,
+                    sizeof(OS_FILENAME_PREFIX) - 1)) {
+        return OK;
+    }
+    return DECLINED;
 }
 
 int os_handler(request_rec *r)

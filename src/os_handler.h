@@ -7,4 +7,11 @@
 /* Streams the Location's query as CSV; DECLINED for other handlers. */
 int os_handler(request_rec *r);
 
+/* translate_name: claims the URL of an export (OK), so that it is not
+ * mapped below DocumentRoot; DECLINED for anything else. */
+int os_handler_translate(request_rec *r);
+
+/* map_to_storage: OK (no directory walk) for a URL claimed above. */
+int os_handler_map_to_storage(request_rec *r);
+
 #endif /* OS_HANDLER_H */

@@ -115,25 +115,31 @@ static const char *set_sql(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_header(cmd_parms *cmd, void *dconf, int argc,
-                              char *const argv[])
+/* RAW_ARGS rather than TAKE_ARGV: httpd's argument loop stops at the first
+ * empty word, so TAKE_ARGV would silently drop the labels after a "". */
+static const char *set_header(cmd_parms *cmd, void *dconf, const char *args)
 {
     os_dir_conf *conf = dconf;
-    int i;
+    apr_array_header_t *labels =
+        apr_array_make(cmd->pool, 8, sizeof(const char *));
 
-    (void)cmd;
-    if (argc == 0) {
+    while (apr_isspace(*args)) {
+        args++;
+    }
+    while (*args) {
+        APR_ARRAY_PUSH(labels, const char *) =
+            ap_getword_conf(cmd->pool, &args);
+    }
+    if (labels->nelts == 0) {
         return "OrderStreamHeader: give the column labels, or \"off\"";
     }
-    if (argc == 1 && !strcasecmp(argv[0], "off")) {
+    if (labels->nelts == 1
+        && !strcasecmp(APR_ARRAY_IDX(labels, 0, const char *), "off")) {
         conf->header_mode = OS_HEADER_OFF;
         return NULL;
     }
     conf->header_mode = OS_HEADER_LABELS;
-    conf->labels = apr_array_make(cmd->pool, argc, sizeof(const char *));
-    for (i = 0; i < argc; i++) {
-        APR_ARRAY_PUSH(conf->labels, const char *) = argv[i];
-    }
+    conf->labels = labels;
     return NULL;
 }
 
@@ -202,7 +208,7 @@ static const char *set_line_ending(cmd_parms *cmd, void *dconf,
 const command_rec os_config_cmds[] = {
     AP_INIT_TAKE1("OrderStreamSQL", set_sql, NULL, OS_CONTEXT,
                   "the SELECT whose rows the export streams"),
-    AP_INIT_TAKE_ARGV("OrderStreamHeader", set_header, NULL, OS_CONTEXT,
+    AP_INIT_RAW_ARGS("OrderStreamHeader", set_header, NULL, OS_CONTEXT,
                       "header row labels, or \"off\"; default: column names"),
     AP_INIT_TAKE1("OrderStreamFilename", set_filename, NULL, OS_CONTEXT,
                   "file name offered in Content-Disposition"),

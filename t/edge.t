@@ -11,7 +11,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OrderStreamTest qw(location_sql copy_csv csv_line lf_to_crlf);
 
-plan tests => 21;
+plan tests => 23;
 
 sub body_is {
     my ($path, $want, $name) = @_;
@@ -67,3 +67,7 @@ body_is '/edge/labels',
 # The same, spelled out, in case csv_line and the module share a mistake.
 like GET('/edge/labels')->content, qr/\AId,"Note, long","Say ""hi""",Größe\n/,
     'custom header line, literally';
+
+body_is '/edge/empty-label',
+    qq{Id,"",Last\n} . copy_csv(location_sql('/edge/empty-label'), header => 0),
+    'an empty label is written "" and the labels after it are kept';

@@ -13,6 +13,12 @@
 
 #include "src/os_config.h"
 #include "src/os_handler.h"
+#include "src/os_limit.h"
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    os_limit_child_init(pchild, s);
+}
 
 static void register_hooks(apr_pool_t *p)
 {
@@ -28,6 +34,7 @@ static void register_hooks(apr_pool_t *p)
     /* Before core's directory walk, as mod_proxy's. */
     ap_hook_map_to_storage(os_handler_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(os_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
@@ -36,8 +43,8 @@ module AP_MODULE_DECLARE_DATA orderstream_module = {
     STANDARD20_MODULE_STUFF,
     os_config_create_dir, /* per-directory config */
     os_config_merge_dir,  /* merge per-directory config */
-    NULL,                 /* per-server config */
-    NULL,                 /* merge per-server config */
+    os_limit_create_server, /* per-server config: the export gate */
+    NULL,                 /* no merge: each virtual host has its own */
     os_config_cmds,       /* directives */
     register_hooks,
     AP_MODULE_FLAG_NONE /* flags */

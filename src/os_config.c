@@ -17,6 +17,7 @@
 #include <http_main.h>
 
 #include "os_config.h"
+#include "os_limit.h"
 
 /* Rows per FETCH. Each FETCH is one round trip and one PGresult that
  * libpq holds in full; 1000 rows of the shop export are ~110 KB of CSV and
@@ -27,6 +28,14 @@
 /* Past a million rows per FETCH, one batch would be hundreds of MB: the
  * bound this module exists to keep. */
 #define OS_MAX_FETCH_ROWS 1000000
+/* How long an export waits for a pooled connection held by other exports
+ * before it answers 503: long enough to ride out a burst of short
+ * downloads, short enough that a client gets an answer it can retry
+ * instead of a request that hangs. */
+#define OS_DEFAULT_ACQUIRE_TIMEOUT apr_time_from_sec(10)
+/* Retry-After on a 503: a few seconds, about the time a small export
+ * takes to finish and free its connection. */
+#define OS_DEFAULT_RETRY_AFTER 5
 
 APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
 
@@ -35,6 +44,10 @@ void *os_config_create_dir(apr_pool_t *p, char *dir)
     os_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
     (void)dir;
+    conf->stmt_timeout = -1;
+    conf->max_concurrent = -1;
+    conf->acquire_timeout = -1;
+    conf->retry_after = -1;
     return conf;
 }
 
@@ -51,6 +64,15 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->filename = add->filename ? add->filename : base->filename;
     conf->fetch_rows = add->fetch_rows ? add->fetch_rows : base->fetch_rows;
     conf->eol = add->eol ? add->eol : base->eol;
+    conf->stmt_timeout =
+        add->stmt_timeout != -1 ? add->stmt_timeout : base->stmt_timeout;
+    conf->max_concurrent = add->max_concurrent != -1 ? add->max_concurrent
+                                                     : base->max_concurrent;
+    conf->acquire_timeout = add->acquire_timeout != -1
+                                ? add->acquire_timeout
+                                : base->acquire_timeout;
+    conf->retry_after =
+        add->retry_after != -1 ? add->retry_after : base->retry_after;
     return conf;
 }
 
@@ -67,6 +89,28 @@ os_header_mode os_config_header_mode(const os_dir_conf *conf)
 const char *os_config_eol(const os_dir_conf *conf)
 {
     return conf->eol == OS_EOL_LF ? "\n" : "\r\n";
+}
+
+long os_config_stmt_timeout_ms(const os_dir_conf *conf)
+{
+    return conf->stmt_timeout < 0 ? -1 : (long)(conf->stmt_timeout / 1000);
+}
+
+int os_config_max_concurrent(const os_dir_conf *conf)
+{
+    return conf->max_concurrent < 0 ? 0 : conf->max_concurrent;
+}
+
+apr_interval_time_t os_config_acquire_timeout(const os_dir_conf *conf)
+{
+    return conf->acquire_timeout < 0 ? OS_DEFAULT_ACQUIRE_TIMEOUT
+                                     : conf->acquire_timeout;
+}
+
+int os_config_retry_after(const os_dir_conf *conf)
+{
+    return conf->retry_after < 0 ? OS_DEFAULT_RETRY_AFTER
+                                 : conf->retry_after;
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are
@@ -166,23 +210,18 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *parse_int(cmd_parms *cmd, const char *arg, apr_int64_t lo,
+                             apr_int64_t hi, apr_int64_t *out);
+
 static const char *set_fetch_rows(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    os_dir_conf *conf = dconf;
-    char *end;
     apr_int64_t n;
+    const char *err = parse_int(cmd, arg, 1, OS_MAX_FETCH_ROWS, &n);
 
-    (void)cmd;
-    errno = 0;
-    n = apr_strtoi64(arg, &end, 10);
-    if (errno || end == arg || *end || n < 1 || n > OS_MAX_FETCH_ROWS) {
-        return apr_psprintf(cmd->pool,
-                            "OrderStreamFetchRows: \"%s\" is not a whole "
-                            "number from 1 to %d",
-                            arg, OS_MAX_FETCH_ROWS);
+    if (!err) {
+        ((os_dir_conf *)dconf)->fetch_rows = (int)n;
     }
-    conf->fetch_rows = (int)n;
-    return NULL;
+    return err;
 }
 
 static const char *set_line_ending(cmd_parms *cmd, void *dconf,
@@ -203,6 +242,98 @@ static const char *set_line_ending(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* A whole number from lo to hi into *out, or an error naming the
+ * directive. */
+static const char *parse_int(cmd_parms *cmd, const char *arg, apr_int64_t lo,
+                             apr_int64_t hi, apr_int64_t *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || *out < lo || *out > hi) {
+        return apr_psprintf(cmd->pool,
+                            "%s: \"%s\" is not a whole number from %"
+                            APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
+                            cmd->cmd->name, arg, lo, hi);
+    }
+    return NULL;
+}
+
+/* A duration: a whole number with "ms", "s" or "min" (a bare number is
+ * seconds), at most a day, longer than any sane wait here. */
+static const char *parse_duration(cmd_parms *cmd, const char *arg,
+                                  apr_interval_time_t *out)
+{
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || n < 0 || n > 86400000) {
+        goto bad;
+    }
+    if (!*end || !strcmp(end, "s")) {
+        *out = apr_time_from_sec(n);
+    }
+    else if (!strcmp(end, "ms")) {
+        *out = n * 1000;
+    }
+    else if (!strcmp(end, "min")) {
+        *out = apr_time_from_sec(n * 60);
+    }
+    else {
+        goto bad;
+    }
+    if (*out <= apr_time_from_sec(86400)) {
+        return NULL;
+    }
+bad:
+    return apr_psprintf(cmd->pool,
+                        "%s: \"%s\" is not a duration such as 500ms, 30s or "
+                        "5min (at most a day)",
+                        cmd->cmd->name, arg);
+}
+
+static const char *set_stmt_timeout(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    return parse_duration(cmd, arg, &((os_dir_conf *)dconf)->stmt_timeout);
+}
+
+static const char *set_acquire_timeout(cmd_parms *cmd, void *dconf,
+                                       const char *arg)
+{
+    return parse_duration(cmd, arg,
+                          &((os_dir_conf *)dconf)->acquire_timeout);
+}
+
+/* Up to 100000: far above any DBDMax a child can have. */
+static const char *set_max_concurrent(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    apr_int64_t n;
+    const char *err = parse_int(cmd, arg, 0, 100000, &n);
+
+    if (!err) {
+        ((os_dir_conf *)dconf)->max_concurrent = (int)n;
+    }
+    return err;
+}
+
+/* At most a day: past that a client would rather be told to give up. */
+static const char *set_retry_after(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    apr_int64_t n;
+    const char *err = parse_int(cmd, arg, 0, 86400, &n);
+
+    if (!err) {
+        ((os_dir_conf *)dconf)->retry_after = (int)n;
+    }
+    return err;
+}
+
 #define OS_CONTEXT (RSRC_CONF | ACCESS_CONF)
 
 const command_rec os_config_cmds[] = {
@@ -216,6 +347,19 @@ const command_rec os_config_cmds[] = {
                   "rows per FETCH, 1 to 1000000; default 1000"),
     AP_INIT_TAKE1("OrderStreamLineEnding", set_line_ending, NULL, OS_CONTEXT,
                   "CRLF (default) or LF"),
+    AP_INIT_TAKE1("OrderStreamStatementTimeout", set_stmt_timeout, NULL,
+                  OS_CONTEXT,
+                  "SET LOCAL statement_timeout for the export's queries; "
+                  "default: the database's setting"),
+    AP_INIT_TAKE1("OrderStreamMaxConcurrent", set_max_concurrent, NULL,
+                  OS_CONTEXT,
+                  "exports running at once per child and virtual host "
+                  "before 503; default 0 (DBDMax alone limits them)"),
+    AP_INIT_TAKE1("OrderStreamAcquireTimeout", set_acquire_timeout, NULL,
+                  OS_CONTEXT,
+                  "how long to wait for a pooled connection; default 10s"),
+    AP_INIT_TAKE1("OrderStreamRetryAfter", set_retry_after, NULL, OS_CONTEXT,
+                  "Retry-After seconds sent with a 503; default 5"),
     { NULL }
 };
 
@@ -294,7 +438,6 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 {
     (void)pconf;
     (void)plog;
-    (void)s;
     if (!os_dbd_acquire) {
         os_dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     }
@@ -308,5 +451,6 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (check_level(ap_conftree, 0, ptemp)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    os_limit_read_dbd(s);
     return OK;
 }

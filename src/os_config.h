@@ -30,6 +30,11 @@ typedef struct os_dir_conf {
     const char *filename;       /* OrderStreamFilename */
     int fetch_rows;             /* OrderStreamFetchRows, 0 = unset */
     os_eol eol;                 /* OrderStreamLineEnding */
+    /* Where 0 is a valid value, -1 means unset. */
+    apr_interval_time_t stmt_timeout;    /* OrderStreamStatementTimeout */
+    int max_concurrent;                  /* OrderStreamMaxConcurrent */
+    apr_interval_time_t acquire_timeout; /* OrderStreamAcquireTimeout */
+    int retry_after;                     /* OrderStreamRetryAfter, s */
 } os_dir_conf;
 
 /* The directive table, for the module record. */
@@ -48,6 +53,11 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 int os_config_fetch_rows(const os_dir_conf *conf);
 os_header_mode os_config_header_mode(const os_dir_conf *conf);
 const char *os_config_eol(const os_dir_conf *conf);
+/* -1: leave the database's statement_timeout alone; else milliseconds. */
+long os_config_stmt_timeout_ms(const os_dir_conf *conf);
+int os_config_max_concurrent(const os_dir_conf *conf);
+apr_interval_time_t os_config_acquire_timeout(const os_dir_conf *conf);
+int os_config_retry_after(const os_dir_conf *conf);
 
 /* mod_dbd's ap_dbd_acquire, looked up at config time; NULL when mod_dbd is
  * not loaded (the config test then fails, so a handler never sees NULL). */

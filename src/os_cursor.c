@@ -42,6 +42,11 @@ const os_pgerr *os_cursor_error(const os_cursor *cur)
     return &cur->err;
 }
 
+int os_cursor_timed_out(const os_cursor *cur)
+{
+    return cur->err.sqlstate && !strcmp(cur->err.sqlstate, "57014");
+}
+
 /* Keeps what PostgreSQL (or libpq, when the connection broke) said. */
 static void keep_error(os_cursor *cur, const char *step, const PGresult *res)
 {
@@ -83,11 +88,12 @@ static apr_status_t command(os_cursor *cur, const char *step, const char *sql)
     return rv;
 }
 
-apr_status_t os_cursor_open(os_cursor *cur, const char *sql)
+apr_status_t os_cursor_open(os_cursor *cur, const char *sql,
+                            long timeout_ms)
 {
-    const char *declare = apr_pstrcat(
-        cur->pool, "DECLARE " OS_CURSOR_NAME " NO SCROLL CURSOR FOR ", sql,
-        NULL);
+    const char *declare = apr_pstrcat(cur->pool, "DECLARE " OS_CURSOR_NAME
+                                      " NO SCROLL CURSOR FOR ", sql, NULL);
+    const char *begin;
     PGresult *res = NULL;
     apr_status_t rv;
 
@@ -99,12 +105,16 @@ apr_status_t os_cursor_open(os_cursor *cur, const char *sql)
     /* REPEATABLE READ: one snapshot for the whole export, however long it
      * runs. READ ONLY: an export can never write, whatever the SQL says.
      * client_encoding: the body is declared UTF-8 whatever the database's
-     * encoding; SET LOCAL ends with the transaction, so the next user of
+     * encoding. SET LOCAL ends with the transaction, so the next user of
      * the connection (or a transaction-pooling PgBouncer) never sees it.
-     * One round trip for all three. */
-    rv = command(cur, "BEGIN",
-                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
-                 "SET LOCAL client_encoding TO 'UTF8'");
+     * One round trip for all. */
+    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+            "SET LOCAL client_encoding TO 'UTF8'";
+    if (timeout_ms >= 0) {
+        begin = apr_psprintf(cur->pool, "%s; SET LOCAL statement_timeout = %ld",
+                             begin, timeout_ms);
+    }
+    rv = command(cur, "BEGIN", begin);
     if (rv != APR_SUCCESS) {
         goto fail;
     }

@@ -25,9 +25,11 @@ os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
 
 /* BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; DECLARE a NO SCROLL
  * cursor (never WITH HOLD: that would materialise the whole result at
- * commit) for sql. Returns APR_SUCCESS, or APR_EGENERAL with
+ * commit) for sql. timeout_ms >= 0 sets statement_timeout for the
+ * transaction alone (0: none); -1 leaves the database's setting. Returns APR_SUCCESS, or APR_EGENERAL with
  * os_cursor_error() filled in and the transaction rolled back. */
-apr_status_t os_cursor_open(os_cursor *cur, const char *sql);
+apr_status_t os_cursor_open(os_cursor *cur, const char *sql,
+                            long timeout_ms);
 
 /* FETCH FORWARD n. On success *res holds at most n rows and is freed when
  * pool is cleared or destroyed (give it the per-batch pool). Returns
@@ -46,5 +48,8 @@ apr_status_t os_cursor_close(os_cursor *cur);
 void os_cursor_abort(os_cursor *cur);
 
 const os_pgerr *os_cursor_error(const os_cursor *cur);
+
+/* SQLSTATE 57014: the statement was cancelled (statement_timeout). */
+int os_cursor_timed_out(const os_cursor *cur);
 
 #endif /* OS_CURSOR_H */

@@ -25,6 +25,7 @@
 #include "os_csv.h"
 #include "os_cursor.h"
 #include "os_handler.h"
+#include "os_limit.h"
 #include "os_output.h"
 
 typedef struct os_export {
@@ -37,7 +38,16 @@ typedef struct os_export {
     apr_size_t eol_len;
     apr_pool_t *batch; /* cleared after every FETCH: the rows live here */
     apr_int64_t rows;  /* data rows passed to the writer */
+    const char *outcome; /* for the orderstream-outcome note */
 } os_export;
+
+/* What the request notes say of an export, for LogFormat's %{...}n: the
+ * access log's status stays 200 for a download cut after it started. */
+#define OS_COMPLETE "complete"
+#define OS_CLIENT_GONE "client-gone"
+#define OS_DB_ERROR "db-error"
+#define OS_TIMEOUT "timeout"   /* statement_timeout (SQLSTATE 57014) */
+#define OS_REJECTED "rejected" /* 503: limit reached, no connection */
 
 static void set_headers(request_rec *r, const os_dir_conf *conf)
 {
@@ -56,24 +66,66 @@ static apr_status_t release_clean(void *cur)
 }
 
 /* Borrows the connection and arranges for it to go back clean. */
+/* A 503 the client may retry: says when, and why in the error log. */
+static int unavailable(os_export *ex, const char *why)
+{
+    request_rec *r = ex->r;
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  OSLOGNO(00010) "%s: export refused (503): %s",
+                  ex->conf->location, why);
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_itoa(r->pool, os_config_retry_after(ex->conf)));
+    ex->outcome = OS_REJECTED;
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* Waits for a free pooled connection (os_limit.c says why we count). */
+static int take_slot(os_export *ex)
+{
+    const os_dir_conf *conf = ex->conf;
+    apr_interval_time_t wait = os_config_acquire_timeout(conf);
+
+    switch (os_limit_enter(ex->r, os_config_max_concurrent(conf), wait)) {
+    case OS_SLOT_FULL:
+        return unavailable(
+            ex, apr_psprintf(ex->r->pool,
+                             "OrderStreamMaxConcurrent %d reached in "
+                             "this child",
+                             os_config_max_concurrent(conf)));
+    case OS_SLOT_TIMEOUT:
+        return unavailable(
+            ex, apr_psprintf(ex->r->pool,
+                             "every pooled connection (DBDMax) stayed "
+                             "busy for OrderStreamAcquireTimeout %" APR_TIME_T_FMT
+                             " ms",
+                             apr_time_as_msec(wait)));
+    default:
+        return OK;
+    }
+}
+
 static int acquire(os_export *ex)
 {
     request_rec *r = ex->r;
-    ap_dbd_t *dbd = os_dbd_acquire(r);
+    ap_dbd_t *dbd;
     PGconn *conn;
+    int status = take_slot(ex);
 
+    if (status != OK) {
+        return status;
+    }
+    dbd = os_dbd_acquire(r);
     if (!dbd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      OSLOGNO(00010) "%s: no database connection from "
-                                     "mod_dbd (see its messages above)",
-                      ex->conf->location);
-        return HTTP_SERVICE_UNAVAILABLE;
+        return unavailable(ex, "no database connection from mod_dbd (see "
+                               "its messages above)");
     }
     if (strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       OSLOGNO(00011) "%s: DBDriver is %s; orderstream needs "
                                      "DBDriver pgsql",
                       ex->conf->location, apr_dbd_name(dbd->driver));
+        ex->outcome = OS_DB_ERROR;
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
@@ -103,10 +155,12 @@ static int start(os_export *ex, PGresult **res)
     const os_dir_conf *conf = ex->conf;
     int n;
 
-    if (os_cursor_open(ex->cur, conf->sql) != APR_SUCCESS
+    if (os_cursor_open(ex->cur, conf->sql, os_config_stmt_timeout_ms(conf))
+            != APR_SUCCESS
         || os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res, ex->batch)
             != APR_SUCCESS) {
         log_pgerr(ex, OSLOGNO(00012), "query failed");
+        ex->outcome = os_cursor_timed_out(ex->cur) ? OS_TIMEOUT : OS_DB_ERROR;
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     n = PQnfields(*res);
@@ -117,6 +171,7 @@ static int start(os_export *ex, PGresult **res)
                                      "but the query returns %d columns",
                       conf->location, conf->labels->nelts, n);
         os_cursor_abort(ex->cur);
+        ex->outcome = OS_DB_ERROR;
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
@@ -192,6 +247,7 @@ static int client_gone(os_export *ex)
                                  " rows, %" APR_OFF_T_FMT " bytes",
                   ex->conf->location, ex->rows, os_out_bytes(ex->out));
     os_cursor_abort(ex->cur);
+    ex->outcome = OS_CLIENT_GONE;
     return OK;
 }
 
@@ -199,6 +255,7 @@ static int client_gone(os_export *ex)
 static int broke(os_export *ex)
 {
     log_pgerr(ex, OSLOGNO(00015), "export cut");
+    ex->outcome = os_cursor_timed_out(ex->cur) ? OS_TIMEOUT : OS_DB_ERROR;
     os_cursor_abort(ex->cur);
     os_out_fail(ex->out);
     return DONE;
@@ -236,31 +293,53 @@ static int stream(os_export *ex, PGresult *res)
     if (os_out_finish(ex->out) != APR_SUCCESS) {
         return client_gone(ex);
     }
+    ex->outcome = OS_COMPLETE;
     return OK;
+}
+
+static void set_notes(const os_export *ex)
+{
+    request_rec *r = ex->r;
+
+    apr_table_setn(r->notes, "orderstream-outcome", ex->outcome);
+    apr_table_setn(r->notes, "orderstream-rows",
+                   apr_off_t_toa(r->pool, ex->rows));
+    apr_table_setn(r->notes, "orderstream-bytes",
+                   apr_off_t_toa(r->pool, ex->out ? os_out_bytes(ex->out)
+                                                  : 0));
+}
+
+static int run(os_export *ex)
+{
+    PGresult *res = NULL;
+    int status = acquire(ex);
+
+    if (status != OK) {
+        return status;
+    }
+    apr_pool_create(&ex->batch, ex->r->pool);
+    apr_pool_tag(ex->batch, "orderstream_batch");
+    status = start(ex, &res);
+    if (status != OK) {
+        return status;
+    }
+    return stream(ex, res);
 }
 
 static int export(request_rec *r, const os_dir_conf *conf)
 {
     os_export ex = { 0 };
-    PGresult *res = NULL;
     int status;
 
     ex.r = r;
     ex.conf = conf;
     ex.eol = os_config_eol(conf);
     ex.eol_len = strlen(ex.eol);
+    ex.outcome = OS_DB_ERROR; /* until something says otherwise */
     os_csv_fmt_init(&ex.fmt, ',');
-    status = acquire(&ex);
-    if (status != OK) {
-        return status;
-    }
-    apr_pool_create(&ex.batch, r->pool);
-    apr_pool_tag(ex.batch, "orderstream_batch");
-    status = start(&ex, &res);
-    if (status != OK) {
-        return status;
-    }
-    return stream(&ex, res);
+    status = run(&ex);
+    set_notes(&ex);
+    return status;
 }
 
 /* An export is not a file. Left alone, httpd maps its URL below

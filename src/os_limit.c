@@ -1,0 +1,171 @@
+/* os_limit.c: a counting gate in front of mod_dbd's pool.
+ *
+ * mod_dbd's ap_dbd_acquire blocks with no timeout when all DBDMax
+ * connections of the child are in use, and an export holds its connection
+ * for as long as its client takes to download. Left alone, one slow client
+ * too many makes every further export hang. So each child counts the
+ * exports it runs per virtual host and lets one through to ap_dbd_acquire
+ * only while a connection is free, waiting on a condition variable with a
+ * deadline otherwise. (Other modules sharing the pool, such as
+ * mod_authn_dbd, hold connections only for a query, which the gate does
+ * not count.)
+ *
+ * mod_dbd does not export its configuration, so DBDMax and DBDPersist are
+ * read from the parsed config tree, with mod_dbd's defaults and its merge
+ * rule (a virtual host inherits what it does not set).
+ */
+#include "os_private.h"
+
+#include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <http_config.h>
+
+#include "os_limit.h"
+
+/* mod_dbd's default DBDMax (DEFAULT_NMAX in modules/database/mod_dbd.c). */
+#define OS_DBD_DEFAULT_MAX 10
+
+typedef struct os_gate {
+    int dbd_max; /* connections per child; 0: no pool, no limit */
+    int active;  /* exports holding (or about to take) a connection */
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *freed;
+#endif
+} os_gate;
+
+void *os_limit_create_server(apr_pool_t *p, server_rec *s)
+{
+    os_gate *gate = apr_pcalloc(p, sizeof(*gate));
+
+    (void)s;
+    gate->dbd_max = OS_DBD_DEFAULT_MAX;
+    return gate;
+}
+
+static os_gate *gate_of(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &orderstream_module);
+}
+
+/* DBDMax and DBDPersist among the directives of one level. */
+static void read_level(const ap_directive_t *first, int *max, int *persist)
+{
+    const ap_directive_t *d;
+
+    for (d = first; d; d = d->next) {
+        if (!strcasecmp(d->directive, "DBDMax")) {
+            *max = atoi(d->args);
+        }
+        else if (!strcasecmp(d->directive, "DBDPersist")) {
+            *persist = strcasecmp(d->args, "off") != 0;
+        }
+    }
+}
+
+/* The server_rec of a <VirtualHost> section: httpd records where each was
+ * defined. */
+static server_rec *vhost_at(server_rec *main_server, const ap_directive_t *d)
+{
+    server_rec *s;
+
+    for (s = main_server->next; s; s = s->next) {
+        if ((int)s->defn_line_number == d->line_num && s->defn_name
+            && d->filename && !strcmp(s->defn_name, d->filename)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+void os_limit_read_dbd(server_rec *main_server)
+{
+    const ap_directive_t *d;
+    int max = OS_DBD_DEFAULT_MAX, persist = 1;
+    server_rec *s;
+
+    read_level(ap_conftree, &max, &persist);
+    for (s = main_server; s; s = s->next) {
+        gate_of(s)->dbd_max = persist ? max : 0;
+    }
+    for (d = ap_conftree; d; d = d->next) {
+        int vmax = max, vpersist = persist;
+        if (strcasecmp(d->directive, "<VirtualHost")
+            || !(s = vhost_at(main_server, d))) {
+            continue;
+        }
+        read_level(d->first_child, &vmax, &vpersist);
+        gate_of(s)->dbd_max = vpersist ? vmax : 0;
+    }
+}
+
+void os_limit_child_init(apr_pool_t *pchild, server_rec *main_server)
+{
+#if APR_HAS_THREADS
+    server_rec *s;
+
+    for (s = main_server; s; s = s->next) {
+        os_gate *gate = gate_of(s);
+        apr_thread_mutex_create(&gate->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+        apr_thread_cond_create(&gate->freed, pchild);
+    }
+#else
+    (void)pchild;
+    (void)main_server;
+#endif
+}
+
+#if APR_HAS_THREADS
+static apr_status_t leave(void *g)
+{
+    os_gate *gate = g;
+
+    apr_thread_mutex_lock(gate->lock);
+    gate->active--;
+    apr_thread_cond_signal(gate->freed);
+    apr_thread_mutex_unlock(gate->lock);
+    return APR_SUCCESS;
+}
+
+os_slot os_limit_enter(request_rec *r, int max_concurrent,
+                       apr_interval_time_t wait)
+{
+    os_gate *gate = gate_of(r->server);
+    apr_time_t deadline = apr_time_now() + wait;
+    os_slot slot = OS_SLOT_OK;
+
+    apr_thread_mutex_lock(gate->lock);
+    if (max_concurrent && gate->active >= max_concurrent) {
+        slot = OS_SLOT_FULL;
+        goto done;
+    }
+    while (gate->dbd_max && gate->active >= gate->dbd_max) {
+        apr_interval_time_t left = deadline - apr_time_now();
+        if (left <= 0) {
+            slot = OS_SLOT_TIMEOUT;
+            goto done;
+        }
+        apr_thread_cond_timedwait(gate->freed, gate->lock, left);
+    }
+    gate->active++;
+    /* Registered before ap_dbd_acquire registers its release, so it runs
+     * after it (cleanups run in reverse): the next export is woken once
+     * the connection is back in the pool. */
+    apr_pool_cleanup_register(r->pool, gate, leave, apr_pool_cleanup_null);
+
+done:
+    apr_thread_mutex_unlock(gate->lock);
+    return slot;
+}
+#else
+/* One request at a time per process: nothing to count. */
+os_slot os_limit_enter(request_rec *r, int max_concurrent,
+                       apr_interval_time_t wait)
+{
+    (void)r;
+    (void)max_concurrent;
+    (void)wait;
+    return OS_SLOT_OK;
+}
+#endif

@@ -1,0 +1,30 @@
+/* os_limit.h: how many exports run at once, per child and virtual host. */
+#ifndef OS_LIMIT_H
+#define OS_LIMIT_H
+
+#include <httpd.h>
+
+/* Per-server config: the gate of one virtual host. */
+void *os_limit_create_server(apr_pool_t *p, server_rec *s);
+
+/* check_config: learns each virtual host's DBDMax (and DBDPersist) from the
+ * parsed config, since mod_dbd keeps its own config private. */
+void os_limit_read_dbd(server_rec *main_server);
+
+/* child_init: the per-child lock and counters of every virtual host. */
+void os_limit_child_init(apr_pool_t *pchild, server_rec *main_server);
+
+typedef enum {
+    OS_SLOT_OK,      /* go on; the slot is given back with r->pool */
+    OS_SLOT_FULL,    /* max_concurrent exports already run */
+    OS_SLOT_TIMEOUT  /* every pooled connection stayed busy for wait */
+} os_slot;
+
+/* Takes a slot for one export of r's virtual host: refuses at once when
+ * max_concurrent (0: no limit) exports run, and waits up to wait while all
+ * DBDMax connections of this child are held by exports, so that mod_dbd's
+ * acquire (which would wait forever) is only called when one is free. */
+os_slot os_limit_enter(request_rec *r, int max_concurrent,
+                       apr_interval_time_t wait);
+
+#endif /* OS_LIMIT_H */

@@ -41,11 +41,11 @@ static void register_hooks(apr_pool_t *p)
 /* Not AP_DECLARE_MODULE: os_private.h already says APLOG_USE_MODULE. */
 module AP_MODULE_DECLARE_DATA orderstream_module = {
     STANDARD20_MODULE_STUFF,
-    os_config_create_dir, /* per-directory config */
-    os_config_merge_dir,  /* merge per-directory config */
+    os_config_create_dir,   /* per-directory config */
+    os_config_merge_dir,    /* merge per-directory config */
     os_limit_create_server, /* per-server config: the export gate */
-    NULL,                 /* no merge: each virtual host has its own */
-    os_config_cmds,       /* directives */
+    NULL,                   /* no merge: each virtual host has its own */
+    os_config_cmds,         /* directives */
     register_hooks,
     AP_MODULE_FLAG_NONE /* flags */
 };

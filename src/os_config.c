@@ -66,11 +66,10 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->eol = add->eol ? add->eol : base->eol;
     conf->stmt_timeout =
         add->stmt_timeout != -1 ? add->stmt_timeout : base->stmt_timeout;
-    conf->max_concurrent = add->max_concurrent != -1 ? add->max_concurrent
-                                                     : base->max_concurrent;
-    conf->acquire_timeout = add->acquire_timeout != -1
-                                ? add->acquire_timeout
-                                : base->acquire_timeout;
+    conf->max_concurrent =
+        add->max_concurrent != -1 ? add->max_concurrent : base->max_concurrent;
+    conf->acquire_timeout = add->acquire_timeout != -1 ? add->acquire_timeout
+                                                       : base->acquire_timeout;
     conf->retry_after =
         add->retry_after != -1 ? add->retry_after : base->retry_after;
     return conf;
@@ -109,8 +108,7 @@ apr_interval_time_t os_config_acquire_timeout(const os_dir_conf *conf)
 
 int os_config_retry_after(const os_dir_conf *conf)
 {
-    return conf->retry_after < 0 ? OS_DEFAULT_RETRY_AFTER
-                                 : conf->retry_after;
+    return conf->retry_after < 0 ? OS_DEFAULT_RETRY_AFTER : conf->retry_after;
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are
@@ -252,10 +250,11 @@ static const char *parse_int(cmd_parms *cmd, const char *arg, apr_int64_t lo,
     errno = 0;
     *out = apr_strtoi64(arg, &end, 10);
     if (errno || end == arg || *end || *out < lo || *out > hi) {
-        return apr_psprintf(cmd->pool,
-                            "%s: \"%s\" is not a whole number from %"
-                            APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
-                            cmd->cmd->name, arg, lo, hi);
+        return apr_psprintf(
+            cmd->pool,
+            "%s: \"%s\" is not a whole number from %" APR_INT64_T_FMT
+            " to %" APR_INT64_T_FMT,
+            cmd->cmd->name, arg, lo, hi);
     }
     return NULL;
 }
@@ -304,8 +303,7 @@ static const char *set_stmt_timeout(cmd_parms *cmd, void *dconf,
 static const char *set_acquire_timeout(cmd_parms *cmd, void *dconf,
                                        const char *arg)
 {
-    return parse_duration(cmd, arg,
-                          &((os_dir_conf *)dconf)->acquire_timeout);
+    return parse_duration(cmd, arg, &((os_dir_conf *)dconf)->acquire_timeout);
 }
 
 /* Up to 100000: far above any DBDMax a child can have. */
@@ -340,7 +338,7 @@ const command_rec os_config_cmds[] = {
     AP_INIT_TAKE1("OrderStreamSQL", set_sql, NULL, OS_CONTEXT,
                   "the SELECT whose rows the export streams"),
     AP_INIT_RAW_ARGS("OrderStreamHeader", set_header, NULL, OS_CONTEXT,
-                      "header row labels, or \"off\"; default: column names"),
+                     "header row labels, or \"off\"; default: column names"),
     AP_INIT_TAKE1("OrderStreamFilename", set_filename, NULL, OS_CONTEXT,
                   "file name offered in Content-Disposition"),
     AP_INIT_TAKE1("OrderStreamFetchRows", set_fetch_rows, NULL, OS_CONTEXT,

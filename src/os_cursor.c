@@ -88,11 +88,11 @@ static apr_status_t command(os_cursor *cur, const char *step, const char *sql)
     return rv;
 }
 
-apr_status_t os_cursor_open(os_cursor *cur, const char *sql,
-                            long timeout_ms)
+apr_status_t os_cursor_open(os_cursor *cur, const char *sql, long timeout_ms)
 {
-    const char *declare = apr_pstrcat(cur->pool, "DECLARE " OS_CURSOR_NAME
-                                      " NO SCROLL CURSOR FOR ", sql, NULL);
+    const char *declare = apr_pstrcat(
+        cur->pool, "DECLARE " OS_CURSOR_NAME " NO SCROLL CURSOR FOR ", sql,
+        NULL);
     const char *begin;
     PGresult *res = NULL;
     apr_status_t rv;
@@ -111,8 +111,9 @@ apr_status_t os_cursor_open(os_cursor *cur, const char *sql,
     begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
             "SET LOCAL client_encoding TO 'UTF8'";
     if (timeout_ms >= 0) {
-        begin = apr_psprintf(cur->pool, "%s; SET LOCAL statement_timeout = %ld",
-                             begin, timeout_ms);
+        begin =
+            apr_psprintf(cur->pool, "%s; SET LOCAL statement_timeout = %ld",
+                         begin, timeout_ms);
     }
     rv = command(cur, "BEGIN", begin);
     if (rv != APR_SUCCESS) {

@@ -26,10 +26,10 @@ os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
 /* BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; DECLARE a NO SCROLL
  * cursor (never WITH HOLD: that would materialise the whole result at
  * commit) for sql. timeout_ms >= 0 sets statement_timeout for the
- * transaction alone (0: none); -1 leaves the database's setting. Returns APR_SUCCESS, or APR_EGENERAL with
- * os_cursor_error() filled in and the transaction rolled back. */
-apr_status_t os_cursor_open(os_cursor *cur, const char *sql,
-                            long timeout_ms);
+ * transaction alone (0: none); -1 leaves the database's setting. Returns
+ * APR_SUCCESS, or APR_EGENERAL with os_cursor_error() filled in and the
+ * transaction rolled back. */
+apr_status_t os_cursor_open(os_cursor *cur, const char *sql, long timeout_ms);
 
 /* FETCH FORWARD n. On success *res holds at most n rows and is freed when
  * pool is cleared or destroyed (give it the per-batch pool). Returns

@@ -36,8 +36,8 @@ typedef struct os_export {
     os_csv_fmt fmt;
     const char *eol;
     apr_size_t eol_len;
-    apr_pool_t *batch; /* cleared after every FETCH: the rows live here */
-    apr_int64_t rows;  /* data rows passed to the writer */
+    apr_pool_t *batch;   /* cleared after every FETCH: the rows live here */
+    apr_int64_t rows;    /* data rows passed to the writer */
     const char *outcome; /* for the orderstream-outcome note */
 } os_export;
 
@@ -66,12 +66,13 @@ static apr_status_t release_clean(void *cur)
 }
 
 /* Borrows the connection and arranges for it to go back clean. */
-/* A 503 the client may retry: says when, and why in the error log. */
-static int unavailable(os_export *ex, const char *why)
+/* A 503 the client may retry: says when, and why in the error log (a
+ * limit reached under load is a warning; no connection at all, an error). */
+static int unavailable(os_export *ex, int level, const char *why)
 {
     request_rec *r = ex->r;
 
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+    ap_log_rerror(APLOG_MARK, level, 0, r,
                   OSLOGNO(00010) "%s: export refused (503): %s",
                   ex->conf->location, why);
     apr_table_setn(r->err_headers_out, "Retry-After",
@@ -89,17 +90,19 @@ static int take_slot(os_export *ex)
     switch (os_limit_enter(ex->r, os_config_max_concurrent(conf), wait)) {
     case OS_SLOT_FULL:
         return unavailable(
-            ex, apr_psprintf(ex->r->pool,
-                             "OrderStreamMaxConcurrent %d reached in "
-                             "this child",
-                             os_config_max_concurrent(conf)));
+            ex, APLOG_WARNING,
+            apr_psprintf(ex->r->pool,
+                         "OrderStreamMaxConcurrent %d reached in "
+                         "this child",
+                         os_config_max_concurrent(conf)));
     case OS_SLOT_TIMEOUT:
         return unavailable(
-            ex, apr_psprintf(ex->r->pool,
-                             "every pooled connection (DBDMax) stayed "
-                             "busy for OrderStreamAcquireTimeout %" APR_TIME_T_FMT
-                             " ms",
-                             apr_time_as_msec(wait)));
+            ex, APLOG_WARNING,
+            apr_psprintf(ex->r->pool,
+                         "every pooled connection (DBDMax) stayed "
+                         "busy for OrderStreamAcquireTimeout %" APR_TIME_T_FMT
+                         " ms",
+                         apr_time_as_msec(wait)));
     default:
         return OK;
     }
@@ -117,8 +120,9 @@ static int acquire(os_export *ex)
     }
     dbd = os_dbd_acquire(r);
     if (!dbd) {
-        return unavailable(ex, "no database connection from mod_dbd (see "
-                               "its messages above)");
+        return unavailable(ex, APLOG_ERR,
+                           "no database connection from mod_dbd (see "
+                           "its messages above)");
     }
     if (strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -304,9 +308,9 @@ static void set_notes(const os_export *ex)
     apr_table_setn(r->notes, "orderstream-outcome", ex->outcome);
     apr_table_setn(r->notes, "orderstream-rows",
                    apr_off_t_toa(r->pool, ex->rows));
-    apr_table_setn(r->notes, "orderstream-bytes",
-                   apr_off_t_toa(r->pool, ex->out ? os_out_bytes(ex->out)
-                                                  : 0));
+    apr_table_setn(
+        r->notes, "orderstream-bytes",
+        apr_off_t_toa(r->pool, ex->out ? os_out_bytes(ex->out) : 0));
 }
 
 static int run(os_export *ex)

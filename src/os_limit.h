@@ -15,9 +15,9 @@ void os_limit_read_dbd(server_rec *main_server);
 void os_limit_child_init(apr_pool_t *pchild, server_rec *main_server);
 
 typedef enum {
-    OS_SLOT_OK,      /* go on; the slot is given back with r->pool */
-    OS_SLOT_FULL,    /* max_concurrent exports already run */
-    OS_SLOT_TIMEOUT  /* every pooled connection stayed busy for wait */
+    OS_SLOT_OK,     /* go on; the slot is given back with r->pool */
+    OS_SLOT_FULL,   /* max_concurrent exports already run */
+    OS_SLOT_TIMEOUT /* every pooled connection stayed busy for wait */
 } os_slot;
 
 /* Takes a slot for one export of r's virtual host: refuses at once when

@@ -208,18 +208,44 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *parse_int(cmd_parms *cmd, const char *arg, apr_int64_t lo,
-                             apr_int64_t hi, apr_int64_t *out);
+/* Sets *field to arg, a whole number from lo to hi, or says which directive
+ * got what. */
+static const char *set_int(cmd_parms *cmd, const char *arg, int lo, int hi,
+                           int *field)
+{
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || n < lo || n > hi) {
+        return apr_psprintf(cmd->pool,
+                            "%s: \"%s\" is not a whole number from %d to %d",
+                            cmd->cmd->name, arg, lo, hi);
+    }
+    *field = (int)n;
+    return NULL;
+}
 
 static const char *set_fetch_rows(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    apr_int64_t n;
-    const char *err = parse_int(cmd, arg, 1, OS_MAX_FETCH_ROWS, &n);
+    return set_int(cmd, arg, 1, OS_MAX_FETCH_ROWS,
+                   &((os_dir_conf *)dconf)->fetch_rows);
+}
 
-    if (!err) {
-        ((os_dir_conf *)dconf)->fetch_rows = (int)n;
-    }
-    return err;
+/* Up to 100000: far above any DBDMax a child can have. */
+static const char *set_max_concurrent(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    return set_int(cmd, arg, 0, 100000,
+                   &((os_dir_conf *)dconf)->max_concurrent);
+}
+
+/* At most a day: past that a client would rather be told to give up. */
+static const char *set_retry_after(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    return set_int(cmd, arg, 0, 86400, &((os_dir_conf *)dconf)->retry_after);
 }
 
 static const char *set_line_ending(cmd_parms *cmd, void *dconf,
@@ -236,25 +262,6 @@ static const char *set_line_ending(cmd_parms *cmd, void *dconf,
     else {
         return apr_psprintf(
             cmd->pool, "OrderStreamLineEnding: \"%s\" is not CRLF or LF", arg);
-    }
-    return NULL;
-}
-
-/* A whole number from lo to hi into *out, or an error naming the
- * directive. */
-static const char *parse_int(cmd_parms *cmd, const char *arg, apr_int64_t lo,
-                             apr_int64_t hi, apr_int64_t *out)
-{
-    char *end;
-
-    errno = 0;
-    *out = apr_strtoi64(arg, &end, 10);
-    if (errno || end == arg || *end || *out < lo || *out > hi) {
-        return apr_psprintf(
-            cmd->pool,
-            "%s: \"%s\" is not a whole number from %" APR_INT64_T_FMT
-            " to %" APR_INT64_T_FMT,
-            cmd->cmd->name, arg, lo, hi);
     }
     return NULL;
 }
@@ -304,32 +311,6 @@ static const char *set_acquire_timeout(cmd_parms *cmd, void *dconf,
                                        const char *arg)
 {
     return parse_duration(cmd, arg, &((os_dir_conf *)dconf)->acquire_timeout);
-}
-
-/* Up to 100000: far above any DBDMax a child can have. */
-static const char *set_max_concurrent(cmd_parms *cmd, void *dconf,
-                                      const char *arg)
-{
-    apr_int64_t n;
-    const char *err = parse_int(cmd, arg, 0, 100000, &n);
-
-    if (!err) {
-        ((os_dir_conf *)dconf)->max_concurrent = (int)n;
-    }
-    return err;
-}
-
-/* At most a day: past that a client would rather be told to give up. */
-static const char *set_retry_after(cmd_parms *cmd, void *dconf,
-                                   const char *arg)
-{
-    apr_int64_t n;
-    const char *err = parse_int(cmd, arg, 0, 86400, &n);
-
-    if (!err) {
-        ((os_dir_conf *)dconf)->retry_after = (int)n;
-    }
-    return err;
 }
 
 #define OS_CONTEXT (RSRC_CONF | ACCESS_CONF)

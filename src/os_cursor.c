@@ -42,6 +42,23 @@ const os_pgerr *os_cursor_error(const os_cursor *cur)
     return &cur->err;
 }
 
+int os_cursor_broken(const os_cursor *cur)
+{
+    return PQstatus(cur->conn) != CONNECTION_OK;
+}
+
+apr_status_t os_cursor_reconnect(os_cursor *cur)
+{
+    if (!os_cursor_broken(cur) || !cur->err.step
+        || strcmp(cur->err.step, "BEGIN")) {
+        return APR_EGENERAL;
+    }
+    /* The same PGconn, so apr_dbd's handle stays valid; as mod_dbd's own
+     * check would on the next acquire, but in time for this request. */
+    PQreset(cur->conn);
+    return os_cursor_broken(cur) ? APR_ECONNREFUSED : APR_SUCCESS;
+}
+
 int os_cursor_timed_out(const os_cursor *cur)
 {
     return cur->err.sqlstate && !strcmp(cur->err.sqlstate, "57014");

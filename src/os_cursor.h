@@ -49,6 +49,17 @@ void os_cursor_abort(os_cursor *cur);
 
 const os_pgerr *os_cursor_error(const os_cursor *cur);
 
+/* After a failed os_cursor_open(): when the connection was already dead
+ * before BEGIN (the server restarted while it sat idle in the pool; mod_dbd
+ * only checks a local flag when it hands one out), reconnects it and
+ * returns APR_SUCCESS, so the caller may open again: nothing was sent to
+ * the client yet. APR_ECONNREFUSED when the database is still unreachable,
+ * APR_EGENERAL when the failure was not of that kind. */
+apr_status_t os_cursor_reconnect(os_cursor *cur);
+
+/* Whether the connection is gone (the database is unreachable). */
+int os_cursor_broken(const os_cursor *cur);
+
 /* SQLSTATE 57014: the statement was cancelled (statement_timeout). */
 int os_cursor_timed_out(const os_cursor *cur);
 

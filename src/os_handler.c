@@ -152,6 +152,23 @@ static void log_pgerr(os_export *ex, const char *tag, const char *what)
                   e->message);
 }
 
+/* BEGIN and DECLARE; once more on a fresh connection when the pooled one
+ * turned out to be dead before anything was sent. */
+static apr_status_t open_cursor(os_export *ex)
+{
+    long timeout_ms = os_config_stmt_timeout_ms(ex->conf);
+    apr_status_t rv = os_cursor_open(ex->cur, ex->conf->sql, timeout_ms);
+
+    if (rv != APR_SUCCESS && os_cursor_reconnect(ex->cur) == APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, ex->r,
+                      OSLOGNO(00018) "%s: pooled connection was closed by "
+                                     "the server; reconnected",
+                      ex->conf->location);
+        rv = os_cursor_open(ex->cur, ex->conf->sql, timeout_ms);
+    }
+    return rv;
+}
+
 /* Everything that can still become an HTTP status: the query is declared
  * and its first batch is in *res. */
 static int start(os_export *ex, PGresult **res)
@@ -159,10 +176,17 @@ static int start(os_export *ex, PGresult **res)
     const os_dir_conf *conf = ex->conf;
     int n;
 
-    if (os_cursor_open(ex->cur, conf->sql, os_config_stmt_timeout_ms(conf))
-            != APR_SUCCESS
-        || os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res, ex->batch)
-            != APR_SUCCESS) {
+    apr_status_t rv = open_cursor(ex);
+
+    if (rv == APR_SUCCESS) {
+        rv = os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res,
+                             ex->batch);
+    }
+    if (rv != APR_SUCCESS && os_cursor_broken(ex->cur)) {
+        log_pgerr(ex, OSLOGNO(00017), "database unreachable");
+        return unavailable(ex, APLOG_ERR, "the database connection is lost");
+    }
+    if (rv != APR_SUCCESS) {
         log_pgerr(ex, OSLOGNO(00012), "query failed");
         ex->outcome = os_cursor_timed_out(ex->cur) ? OS_TIMEOUT : OS_DB_ERROR;
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -76,14 +76,17 @@ static void append_buffer(os_out *o)
     o->used = o->cap = 0;
 }
 
-/* Passes the brigade and empties it; records why if the client is gone. */
-static apr_status_t pass(os_out *o)
+/* Passes the brigade and empties it; records why if the client is gone.
+ * last: the brigade ends the body, so a client that closes as soon as it
+ * has it all (HTTP/2 clients do; mod_http2 then marks the stream's
+ * connection aborted) has not gone away too early. */
+static apr_status_t pass(os_out *o, int last)
 {
     apr_status_t rv = ap_pass_brigade(o->r->output_filters, o->bb);
 
     apr_brigade_cleanup(o->bb);
     /* Success from the filters does not mean the client is still there. */
-    if (rv == APR_SUCCESS && o->r->connection->aborted) {
+    if (rv == APR_SUCCESS && !last && o->r->connection->aborted) {
         rv = APR_ECONNABORTED;
     }
     if (rv != APR_SUCCESS && o->status == APR_SUCCESS) {
@@ -101,7 +104,7 @@ char *os_out_reserve(os_out *o, apr_size_t n)
         return o->buf + o->used;
     }
     append_buffer(o);
-    if (!APR_BRIGADE_EMPTY(o->bb) && pass(o) != APR_SUCCESS) {
+    if (!APR_BRIGADE_EMPTY(o->bb) && pass(o, 0) != APR_SUCCESS) {
         return NULL;
     }
     /* A field larger than a buffer gets a buffer of its own size: bounded
@@ -119,13 +122,15 @@ void os_out_commit(os_out *o, apr_size_t used)
 
 static apr_status_t end_with(os_out *o, apr_bucket *b)
 {
+    int last = APR_BUCKET_IS_EOS(b);
+
     if (o->status != APR_SUCCESS) {
         apr_bucket_destroy(b);
         return o->status;
     }
     append_buffer(o);
     APR_BRIGADE_INSERT_TAIL(o->bb, b);
-    return pass(o);
+    return pass(o, last);
 }
 
 apr_status_t os_out_flush(os_out *o)
@@ -162,5 +167,5 @@ void os_out_fail(os_out *o)
     APR_BRIGADE_INSERT_TAIL(
         o->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
     APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_eos_create(ba));
-    pass(o);
+    pass(o, 1);
 }

@@ -23,6 +23,10 @@ our @EXPORT_OK = qw(
     copy_csv psql_value csv_line lf_to_crlf count_records
     raw_request dechunk idle_in_transaction wait_no_idle_in_transaction
     module_so
+    raw_start raw_read raw_close raw_result
+    psql_super shop_backends fetching_backend wait_fetching_backend
+    outcome_line wait_outcome_line unique_tag pg_crash pg_start
+    wait_no_shop_activity
 );
 
 # --- configuration files -------------------------------------------------
@@ -173,34 +177,80 @@ sub count_records {
 # module's vhost (Apache::TestRequest::module) and read the response as it
 # comes, until the server closes the connection or TIMEOUT seconds pass.
 # Returns a hash: status, headers (lower-cased names => value), head (raw),
-# body (raw, chunk framing included), closed (1 if the server closed).
+# body (raw, chunk framing included), closed (1 if the server closed),
+# seconds (from connecting to the close, or to the end of reading).
 # With max_body => N, stops (and closes) after N body bytes: a client that
 # goes away mid-export.
 sub raw_request {
     my ($method, $path, %opt) = @_;
-    my $timeout = $opt{timeout} || 60;
+    my $c = raw_start($method, $path, %opt);
+    raw_read($c, %opt);
+    raw_close($c);
+    return raw_result($c);
+}
+
+# The same in steps, for a test that acts while the response streams:
+#   my $c = raw_start(GET => $path, module => 'os_pool');
+#   raw_read($c, max_body => 1000, timeout => 10);  # the first bytes
+#   ... kill the backend, stop the database ...
+#   raw_read($c, timeout => 30);                    # the rest, until close
+#   my $r = raw_result($c);                         # as raw_request returns
+# Options of raw_start: module, extra_headers, rcvbuf (SO_RCVBUF, bytes: a
+# small one makes a client that stops reading stall the server sooner).
+sub raw_start {
+    my ($method, $path, %opt) = @_;
     my $sock = Apache::TestRequest::vhost_socket($opt{module})
         or die "cannot connect to the test server";
+    if ($opt{rcvbuf}) {
+        require Socket;
+        setsockopt($sock, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(),
+                   $opt{rcvbuf}) or die "SO_RCVBUF: $!";
+    }
     my $hp = Apache::TestRequest::hostport();
     print $sock "$method $path HTTP/1.1\r\nHost: $hp\r\n"
         . "Connection: close\r\n"
         . ($opt{extra_headers} || '')
         . "\r\n";
-    my $sel = IO::Select->new($sock);
+    return { sock => $sock, buf => '', closed => 0, t0 => Time::HiRes::time() };
+}
+
+# Read until the server closes, TIMEOUT seconds pass, or (max_body => N) at
+# least N body bytes have arrived in all. Returns the number of bytes read.
+sub raw_read {
+    my ($c, %opt) = @_;
+    my $timeout = $opt{timeout} || 60;
+    my $sel = IO::Select->new($c->{sock});
     my $deadline = Time::HiRes::time() + $timeout;
-    my ($buf, $closed) = ('', 0);
-    while (1) {
+    my $got = 0;
+    until ($c->{closed}) {
+        if (defined $opt{max_body}) {
+            my $i = index($c->{buf}, "\r\n\r\n");
+            last if $i >= 0 && length($c->{buf}) - $i - 4 >= $opt{max_body};
+        }
         my $left = $deadline - Time::HiRes::time();
         last if $left <= 0;
         last unless $sel->can_read($left);
-        my $n = sysread($sock, $buf, 65536, length $buf);
-        if (!$n) { $closed = 1; last }
-        if (defined $opt{max_body}) {
-            my $i = index($buf, "\r\n\r\n");
-            last if $i >= 0 && length($buf) - $i - 4 >= $opt{max_body};
+        my $n = sysread($c->{sock}, $c->{buf}, 65536, length $c->{buf});
+        if (!$n) {
+            $c->{closed} = 1;
+            $c->{t_closed} = Time::HiRes::time();
+            last;
         }
+        $got += $n;
     }
-    close $sock;
+    return $got;
+}
+
+sub raw_close {
+    my ($c) = @_;
+    close $c->{sock} if $c->{sock};
+    delete $c->{sock};
+}
+
+# Parse what was read so far: the hash raw_request returns.
+sub raw_result {
+    my ($c) = @_;
+    my $buf = $c->{buf};
     my $i = index($buf, "\r\n\r\n");
     my ($head, $body) = $i < 0 ? ($buf, '') : (substr($buf, 0, $i), substr($buf, $i + 4));
     my ($status_line, @lines) = split /\r\n/, $head;
@@ -211,7 +261,8 @@ sub raw_request {
         $headers{lc $k} = exists $headers{lc $k} ? "$headers{lc $k}, $v" : $v;
     }
     return { status => $status, headers => \%headers, head => $head,
-             body => $body, closed => $closed };
+             body => $body, closed => $c->{closed},
+             seconds => ($c->{t_closed} || Time::HiRes::time()) - $c->{t0} };
 }
 
 # Decode a chunked body. Returns (data, complete): complete is true when the
@@ -248,6 +299,128 @@ sub wait_no_idle_in_transaction {
         my $n = idle_in_transaction();
         return $n if $n == 0 || Time::HiRes::time() >= $deadline;
         Time::HiRes::sleep(0.1);
+    }
+}
+
+# --- the database under the tests' feet -----------------------------------
+
+# One value of SQL run as the cluster's superuser (t/bin/pg's "postgres",
+# trust authentication), e.g. to terminate another role's backend.
+sub psql_super {
+    my ($sql) = @_;
+    my $v = _psql('-U', 'postgres', '-d', 'postgres', '-A', '-t', '-c', $sql);
+    $v =~ s/\n\z//;
+    return $v;
+}
+
+# Backends of role shop (httpd's pooled connections); with a state, only
+# those in it ('active', 'idle', 'idle in transaction', ...).
+sub shop_backends {
+    my ($state) = @_;
+    my $where = "usename = 'shop' AND backend_type = 'client backend'";
+    $where .= " AND state = '$state'" if defined $state;
+    return psql_super("SELECT count(*) FROM pg_stat_activity WHERE $where");
+}
+
+# The pid of a shop backend running a FETCH (an export in progress), or ''.
+# apr_dbd sets no application_name, so the running statement is the mark.
+sub fetching_backend {
+    return psql_super("SELECT pid FROM pg_stat_activity"
+        . " WHERE usename = 'shop' AND state = 'active'"
+        . " AND query LIKE 'FETCH%' ORDER BY backend_start LIMIT 1");
+}
+
+sub wait_fetching_backend {
+    my ($seconds) = @_;
+    my $deadline = Time::HiRes::time() + ($seconds || 5);
+    while (1) {
+        my $pid = fetching_backend();
+        return $pid if $pid ne '' || Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+
+# Poll until no backend of role shop runs a statement or sits in a
+# transaction (every pooled connection idle); returns the last count seen.
+sub wait_no_shop_activity {
+    my ($seconds) = @_;
+    my $deadline = Time::HiRes::time() + ($seconds || 0);
+    while (1) {
+        my $n = psql_super("SELECT count(*) FROM pg_stat_activity"
+            . " WHERE usename = 'shop' AND backend_type = 'client backend'"
+            . " AND state IS DISTINCT FROM 'idle'");
+        return $n if $n == 0 || Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.1);
+    }
+}
+
+sub _pgdir { File::Spec->catdir(Apache::Test::vars('t_dir'), 'tmp', 'pg') }
+sub _pgbin { File::Spec->catfile(Apache::Test::vars('t_dir'), 'bin', 'pg') }
+
+# Stop the test cluster at once (pg_ctl -m immediate), as a crash would.
+sub pg_crash {
+    my ($bin, $dir) = (_pgbin(), _pgdir());
+    my $out = `bash "$bin" crash "$dir" 2>&1`;
+    die "t/bin/pg crash failed: $out" if $?;
+    return $out;
+}
+
+# Start it again on the same port (httpd's DBDParams name that port).
+sub pg_start {
+    my ($bin, $dir) = (_pgbin(), _pgdir());
+    local $ENV{PGPORT_WANT} = $ENV{OS_PGPORT} || $ENV{PGPORT};
+    my $out = `bash "$bin" start "$dir" 2>&1`;
+    die "t/bin/pg start failed: $out" if $?;
+    return $out;
+}
+
+# --- the outcome log (t/conf/extra.conf.in: CustomLog ... orderstream) -----
+
+# A tag for a request's query string, unique within the run, so that a test
+# finds its own line in the log: "?t=<tag>".
+my $tag_n = 0;
+sub unique_tag {
+    my ($name) = @_;
+    $tag_n++;
+    (my $t = $name) =~ s/[^A-Za-z0-9]+/-/g;
+    return sprintf '%s-%d-%d-%d', $t, $$, int(Time::HiRes::time() * 1000),
+        $tag_n;
+}
+
+sub _outcome_log {
+    File::Spec->catfile(Apache::Test::vars('t_logs'), 'orderstream_log');
+}
+
+# The log line of the request whose query string holds t=TAG, as a hash:
+# vhost, port, method, url, status, outcome, rows, bytes, retry_after,
+# micros (and line, the raw line); undef if there is none (yet). A note that
+# is not set logs as "-".
+sub outcome_line {
+    my ($tag) = @_;
+    open my $fh, '<', _outcome_log() or return undef;
+    my $found;
+    while (my $line = <$fh>) {
+        next unless $line =~ /[?&]t=\Q$tag\E(?:[&|])/;
+        chomp $line;
+        my %h;
+        @h{qw(vhost port method url status outcome rows bytes retry_after micros)}
+            = split /\|/, $line, -1;
+        $h{line} = $line;
+        $found = \%h;
+    }
+    close $fh;
+    return $found;
+}
+
+# httpd writes the line once the request is over, which may be a moment
+# after the client saw the end of the response.
+sub wait_outcome_line {
+    my ($tag, $seconds) = @_;
+    my $deadline = Time::HiRes::time() + ($seconds || 5);
+    while (1) {
+        my $l = outcome_line($tag);
+        return $l if $l || Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.05);
     }
 }
 

@@ -6,8 +6,7 @@ use strict;
 use warnings;
 
 use Apache::Test qw(-withtestmore);
-use File::Temp qw(tempdir);
-use OrderStreamTest qw(module_so);
+use OrderStreamTest qw(httpd_config_test);
 
 my @cases = (
     # [ name, directive the message must name, Location body, no dbd? ]
@@ -33,35 +32,10 @@ my @cases = (
 
 plan tests => 2 + 2 * @cases;
 
-my $httpd = Apache::Test::vars('httpd');
-my $so    = module_so();
-my $mods  = '/usr/lib/apache2/modules';
-my $dir   = tempdir('config-XXXXXX', DIR => Apache::Test::vars('t_dir') . '/tmp',
-                    CLEANUP => 1);
-
-# Run "$httpd -t" on a config whose <Location /x> holds BODY; returns
-# (exit status, output).
+# Run "httpd -t" with BODY in a <Location>; returns (exit status, output).
 sub config_test {
     my ($body, $no_dbd) = @_;
-    my $file = "$dir/httpd.conf";
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh <<"CONF";
-ServerRoot "$dir"
-ServerName localhost
-Listen 127.0.0.1:1
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-CONF
-    print $fh "LoadModule dbd_module $mods/mod_dbd.so\n" unless $no_dbd;
-    print $fh "LoadModule orderstream_module \"$so\"\n";
-    print $fh "DBDriver pgsql\nDBDParams \"host=127.0.0.1 dbname=shop\"\n"
-        unless $no_dbd;
-    print $fh "<Location /x>\n$body</Location>\n";
-    close $fh;
-    my $out = `"$httpd" -t -f "$file" 2>&1`;
-    return ($? >> 8, $out);
+    return httpd_config_test(location => $body, no_dbd => $no_dbd);
 }
 
 my ($rc, $out) = config_test(

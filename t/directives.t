@@ -7,8 +7,7 @@ use strict;
 use warnings;
 
 use Apache::Test qw(-withtestmore);
-use File::Temp qw(tempdir);
-use OrderStreamTest qw(module_so);
+use OrderStreamTest qw(httpd_config_test);
 
 my @good = (
     'OrderStreamStatementTimeout 500ms', 'OrderStreamStatementTimeout 30s',
@@ -32,37 +31,14 @@ my @bad = (
 
 plan tests => @good + 2 * @bad + 2;
 
-my $httpd = Apache::Test::vars('httpd');
-my $so    = module_so();
-my $mods  = '/usr/lib/apache2/modules';
-my $dir   = tempdir('directives-XXXXXX', DIR => Apache::Test::vars('t_dir') . '/tmp',
-                    CLEANUP => 1);
-
-# "$httpd -t" on a config with LINE in a <Location>, or at server level
+# "httpd -t" with LINE in a <Location> that exports, or at server level
 # with $server; returns (exit status, output).
 sub config_test {
     my ($line, $server) = @_;
-    my $file = "$dir/httpd.conf";
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh <<"CONF";
-ServerRoot "$dir"
-ServerName localhost
-Listen 127.0.0.1:1
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule orderstream_module "$so"
-DBDriver pgsql
-DBDParams "host=127.0.0.1 dbname=shop"
-CONF
-    print $fh "$line\n" if $server;
-    print $fh "<Location /x>\nSetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\n"
-        . ($server ? '' : "$line\n") . "</Location>\n";
-    close $fh;
-    my $out = `"$httpd" -t -f "$file" 2>&1`;
-    return ($? >> 8, $out);
+    my $export = "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\n";
+    return $server
+        ? httpd_config_test(server => $line, location => $export)
+        : httpd_config_test(location => "$export$line\n");
 }
 
 for my $line (@good) {

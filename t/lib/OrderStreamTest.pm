@@ -14,6 +14,7 @@ use Exporter 'import';
 use File::Spec ();
 use IO::Select ();
 use Time::HiRes ();
+use File::Temp ();
 
 use Apache::Test ();
 use Apache::TestRequest ();
@@ -22,7 +23,7 @@ our @EXPORT_OK = qw(
     conf_locations location_sql extra_conf repo_conf
     copy_csv psql_value csv_line lf_to_crlf count_records
     raw_request dechunk idle_in_transaction wait_no_idle_in_transaction
-    module_so
+    module_so httpd_config_test
     raw_start raw_read raw_close raw_result
     psql_super shop_backends fetching_backend wait_fetching_backend
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
@@ -37,6 +38,39 @@ sub extra_conf { File::Spec->catfile(Apache::Test::vars('t_conf'), 'extra.conf')
 sub module_so {
     return $ENV{MODULE_SO} if $ENV{MODULE_SO};
     return Apache::Test::config()->{modules}->{'mod_orderstream.c'};
+}
+
+# Runs "httpd -t" on a small generated config: the MPM, authz_core, mod_dbd
+# (unless no_dbd) and this module, then SERVER (lines at server level) and
+# <Location /x> holding LOCATION. Returns (exit status, output).
+sub httpd_config_test {
+    my (%a) = @_;
+    my $mods = '/usr/lib/apache2/modules';
+    my $so   = module_so();
+    my $dir  = File::Temp::tempdir('config-XXXXXX', CLEANUP => 1,
+                                   DIR => Apache::Test::vars('t_dir') . '/tmp');
+    my $file = "$dir/httpd.conf";
+    my $dbd  = $a{no_dbd} ? ''
+        : "LoadModule dbd_module $mods/mod_dbd.so\n"
+          . "DBDriver pgsql\nDBDParams \"host=127.0.0.1 dbname=shop\"\n";
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh <<"CONF";
+ServerRoot "$dir"
+ServerName localhost
+Listen 127.0.0.1:1
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error_log"
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule orderstream_module "$so"
+$dbd
+CONF
+    print $fh $a{server}, "\n" if defined $a{server};
+    print $fh "<Location /x>\n", $a{location} // '', "</Location>\n";
+    close $fh;
+    my $httpd = Apache::Test::vars('httpd');
+    my $out = `"$httpd" -t -f "$file" 2>&1`;
+    return ($? >> 8, $out);
 }
 
 # Split one logical config line into arguments as httpd's ap_getword_conf

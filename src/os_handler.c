@@ -65,7 +65,6 @@ static apr_status_t release_clean(void *cur)
     return APR_SUCCESS;
 }
 
-/* Borrows the connection and arranges for it to go back clean. */
 /* A 503 the client may retry: says when, and why in the error log (a
  * limit reached under load is a warning; no connection at all, an error). */
 static int unavailable(os_export *ex, int level, const char *why)
@@ -108,6 +107,7 @@ static int take_slot(os_export *ex)
     }
 }
 
+/* Borrows the connection and arranges for it to go back clean. */
 static int acquire(os_export *ex)
 {
     request_rec *r = ex->r;
@@ -174,9 +174,8 @@ static apr_status_t open_cursor(os_export *ex)
 static int start(os_export *ex, PGresult **res)
 {
     const os_dir_conf *conf = ex->conf;
-    int n;
-
     apr_status_t rv = open_cursor(ex);
+    int n;
 
     if (rv == APR_SUCCESS) {
         rv = os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res,

@@ -10,6 +10,7 @@
 #include "os_private.h"
 
 #include <errno.h>
+#include <limits.h>
 
 #include <apr_lib.h>
 #include <apr_optional.h>
@@ -48,6 +49,8 @@ void *os_config_create_dir(apr_pool_t *p, char *dir)
     conf->max_concurrent = -1;
     conf->acquire_timeout = -1;
     conf->retry_after = -1;
+    conf->max_limit = -1;
+    conf->preview = -1;
     return conf;
 }
 
@@ -72,6 +75,8 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
                                                        : base->acquire_timeout;
     conf->retry_after =
         add->retry_after != -1 ? add->retry_after : base->retry_after;
+    conf->max_limit = add->max_limit != -1 ? add->max_limit : base->max_limit;
+    conf->preview = add->preview != -1 ? add->preview : base->preview;
     return conf;
 }
 
@@ -109,6 +114,12 @@ apr_interval_time_t os_config_acquire_timeout(const os_dir_conf *conf)
 int os_config_retry_after(const os_dir_conf *conf)
 {
     return conf->retry_after < 0 ? OS_DEFAULT_RETRY_AFTER : conf->retry_after;
+}
+
+void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules)
+{
+    rules->preview = conf->preview != 0; /* on unless "off" */
+    rules->max_limit = conf->max_limit < 0 ? 0 : conf->max_limit;
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are
@@ -248,6 +259,19 @@ static const char *set_retry_after(cmd_parms *cmd, void *dconf,
     return set_int(cmd, arg, 0, 86400, &((os_dir_conf *)dconf)->retry_after);
 }
 
+/* 0 is "no limit of its own", the default. */
+static const char *set_max_limit(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return set_int(cmd, arg, 0, INT_MAX, &((os_dir_conf *)dconf)->max_limit);
+}
+
+static const char *set_preview(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)cmd;
+    ((os_dir_conf *)dconf)->preview = on;
+    return NULL;
+}
+
 static const char *set_line_ending(cmd_parms *cmd, void *dconf,
                                    const char *arg)
 {
@@ -337,6 +361,10 @@ const command_rec os_config_cmds[] = {
     AP_INIT_TAKE1("OrderStreamAcquireTimeout", set_acquire_timeout, NULL,
                   OS_CONTEXT,
                   "how long to wait for a pooled connection; default 10s"),
+    AP_INIT_TAKE1("OrderStreamMaxLimit", set_max_limit, NULL, OS_CONTEXT,
+                  "largest ?limit= a client may ask for; default 0 (any)"),
+    AP_INIT_FLAG("OrderStreamPreview", set_preview, NULL, OS_CONTEXT,
+                 "accept ?offset= and ?limit= (default On)"),
     AP_INIT_TAKE1("OrderStreamRetryAfter", set_retry_after, NULL, OS_CONTEXT,
                   "Retry-After seconds sent with a 503; default 5"),
     { NULL }

@@ -6,6 +6,8 @@
 #include <http_config.h>
 #include <mod_dbd.h>
 
+#include "os_params.h"
+
 typedef enum {
     OS_HEADER_UNSET = 0,
     OS_HEADER_NAMES,  /* the result's column names (default) */
@@ -35,6 +37,8 @@ typedef struct os_dir_conf {
     int max_concurrent;                  /* OrderStreamMaxConcurrent */
     apr_interval_time_t acquire_timeout; /* OrderStreamAcquireTimeout */
     int retry_after;                     /* OrderStreamRetryAfter, s */
+    int max_limit;                       /* OrderStreamMaxLimit */
+    int preview;                         /* OrderStreamPreview */
 } os_dir_conf;
 
 /* The directive table, for the module record. */
@@ -58,6 +62,8 @@ long os_config_stmt_timeout_ms(const os_dir_conf *conf);
 int os_config_max_concurrent(const os_dir_conf *conf);
 apr_interval_time_t os_config_acquire_timeout(const os_dir_conf *conf);
 int os_config_retry_after(const os_dir_conf *conf);
+/* The rules for ?offset=&limit= (os_params.h). */
+void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules);
 
 /* mod_dbd's ap_dbd_acquire, looked up at config time; NULL when mod_dbd is
  * not loaded (the config test then fails, so a handler never sees NULL). */

@@ -177,6 +177,29 @@ apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
     return APR_SUCCESS;
 }
 
+apr_status_t os_cursor_move(os_cursor *cur, apr_int64_t n)
+{
+    char sql[80];
+
+    apr_snprintf(sql, sizeof(sql),
+                 "MOVE FORWARD %" APR_INT64_T_FMT " FROM " OS_CURSOR_NAME, n);
+    return command(cur, "MOVE", sql);
+}
+
+apr_status_t os_cursor_describe(os_cursor *cur, PGresult **res,
+                                apr_pool_t *pool)
+{
+    *res = PQdescribePortal(cur->conn, OS_CURSOR_NAME);
+    if (PQresultStatus(*res) != PGRES_COMMAND_OK) {
+        keep_error(cur, "DESCRIBE", *res);
+        PQclear(*res);
+        *res = NULL;
+        return APR_EGENERAL;
+    }
+    apr_pool_cleanup_register(pool, *res, clear_result, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
 apr_status_t os_cursor_close(os_cursor *cur)
 {
     apr_status_t rv = command(cur, "CLOSE", "CLOSE " OS_CURSOR_NAME);

@@ -15,7 +15,7 @@ typedef struct os_cursor os_cursor;
 /* What PostgreSQL said when a step failed. Strings live in the cursor's
  * pool; sqlstate is "" when the connection itself broke. */
 typedef struct os_pgerr {
-    const char *step; /* "BEGIN", "DECLARE", "FETCH", "CLOSE", "COMMIT" */
+    const char *step; /* "BEGIN", "DECLARE", "MOVE", "FETCH", "COMMIT", ... */
     const char *sqlstate;
     const char *message; /* one line, no trailing newline */
 } os_pgerr;
@@ -36,6 +36,15 @@ apr_status_t os_cursor_open(os_cursor *cur, const char *sql, long timeout_ms);
  * APR_EGENERAL on failure, with os_cursor_error() filled in. */
 apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
                              apr_pool_t *pool);
+
+/* MOVE FORWARD n: skips n rows in the database, none is transferred.
+ * APR_EGENERAL on failure, with os_cursor_error() filled in. */
+apr_status_t os_cursor_move(os_cursor *cur, apr_int64_t n);
+
+/* The cursor's columns without fetching a row (for a header when no row
+ * is wanted). *res is freed with pool, as os_cursor_fetch's. */
+apr_status_t os_cursor_describe(os_cursor *cur, PGresult **res,
+                                apr_pool_t *pool);
 
 /* CLOSE the cursor and COMMIT. APR_EGENERAL on failure (the transaction is
  * then rolled back). */

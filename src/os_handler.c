@@ -39,6 +39,9 @@ typedef struct os_export {
     apr_pool_t *batch;   /* cleared after every FETCH: the rows live here */
     apr_int64_t rows;    /* data rows passed to the writer */
     const char *outcome; /* for the orderstream-outcome note */
+    os_params params;    /* ?offset= and ?limit= */
+    apr_int64_t left;    /* rows the limit still allows; -1: no limit */
+    int asked;           /* rows the last FETCH asked for */
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -169,17 +172,38 @@ static apr_status_t open_cursor(os_export *ex)
     return rv;
 }
 
-/* Everything that can still become an HTTP status: the query is declared
- * and its first batch is in *res. */
+/* Rows the next FETCH asks for: a batch, or what the limit leaves. */
+static int batch_size(const os_export *ex)
+{
+    int n = os_config_fetch_rows(ex->conf);
+
+    return ex->left >= 0 && ex->left < n ? (int)ex->left : n;
+}
+
+/* The next batch into *res. With nothing left to fetch (limit=0) the
+ * cursor is only described, so the header still has its column names. */
+static apr_status_t fetch(os_export *ex, PGresult **res)
+{
+    ex->asked = batch_size(ex);
+    if (ex->asked == 0) {
+        return os_cursor_describe(ex->cur, res, ex->batch);
+    }
+    return os_cursor_fetch(ex->cur, ex->asked, res, ex->batch);
+}
+
+/* Everything that can still become an HTTP status: the query is declared,
+ * ?offset= rows skipped in the database, and the first batch is in *res. */
 static int start(os_export *ex, PGresult **res)
 {
     const os_dir_conf *conf = ex->conf;
     apr_status_t rv = open_cursor(ex);
     int n;
 
+    if (rv == APR_SUCCESS && ex->params.offset > 0) {
+        rv = os_cursor_move(ex->cur, ex->params.offset);
+    }
     if (rv == APR_SUCCESS) {
-        rv = os_cursor_fetch(ex->cur, os_config_fetch_rows(conf), res,
-                             ex->batch);
+        rv = fetch(ex, res);
     }
     if (rv != APR_SUCCESS && os_cursor_broken(ex->cur)) {
         log_pgerr(ex, OSLOGNO(00017), "database unreachable");
@@ -291,8 +315,7 @@ static int broke(os_export *ex)
 /* Streams batch after batch; res is the first, already fetched. */
 static int stream(os_export *ex, PGresult *res)
 {
-    int fetch_rows = os_config_fetch_rows(ex->conf);
-    int more;
+    int got, more;
 
     ex->out = os_out_create(ex->r);
     if (put_header(ex, res) != APR_SUCCESS) {
@@ -300,17 +323,20 @@ static int stream(os_export *ex, PGresult *res)
     }
     for (;;) {
         /* A short batch means the cursor is exhausted: no further FETCH. */
-        more = PQntuples(res) == fetch_rows;
+        got = PQntuples(res);
+        more = ex->asked > 0 && got == ex->asked;
         if (put_rows(ex, res) != APR_SUCCESS
             || os_out_flush(ex->out) != APR_SUCCESS) {
             return client_gone(ex);
         }
         apr_pool_clear(ex->batch);
-        if (!more) {
+        if (ex->left > 0) {
+            ex->left -= got;
+        }
+        if (!more || ex->left == 0) {
             break;
         }
-        if (os_cursor_fetch(ex->cur, fetch_rows, &res, ex->batch)
-            != APR_SUCCESS) {
+        if (fetch(ex, &res) != APR_SUCCESS) {
             return broke(ex);
         }
     }
@@ -353,13 +379,16 @@ static int run(os_export *ex)
     return stream(ex, res);
 }
 
-static int export(request_rec *r, const os_dir_conf *conf)
+static int export(request_rec *r, const os_dir_conf *conf,
+                  const os_params *params)
 {
     os_export ex = { 0 };
     int status;
 
     ex.r = r;
     ex.conf = conf;
+    ex.params = *params;
+    ex.left = params->limit;
     ex.eol = os_config_eol(conf);
     ex.eol_len = strlen(ex.eol);
     ex.outcome = OS_DB_ERROR; /* until something says otherwise */
@@ -413,9 +442,34 @@ int os_handler_map_to_storage(request_rec *r)
     return DECLINED;
 }
 
+/* A 400 in plain text, one line that names the parameter; the database
+ * is not touched. */
+static int bad_request(request_rec *r, const char *msg)
+{
+    apr_bucket_brigade *bb =
+        apr_brigade_create(r->pool, r->connection->bucket_alloc);
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OSLOGNO(00019) "%s: 400: %s",
+                  r->uri, msg);
+    apr_table_setn(r->notes, "orderstream-outcome", OS_REJECTED);
+    apr_table_setn(r->notes, "orderstream-rows", "0");
+    apr_table_setn(r->notes, "orderstream-bytes", "0");
+    r->status = HTTP_BAD_REQUEST;
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    apr_brigade_printf(bb, NULL, NULL, "%s\n", msg);
+    APR_BRIGADE_INSERT_TAIL(
+        bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS
+        ? OK
+        : AP_FILTER_ERROR;
+}
+
 int os_handler(request_rec *r)
 {
     const os_dir_conf *conf;
+    os_params_rules rules;
+    os_params params;
+    const char *err;
 
     /* Case-blind, as the config test matches SetHandler. */
     if (!r->handler || strcasecmp(r->handler, OS_HANDLER)) {
@@ -436,9 +490,14 @@ int os_handler(request_rec *r)
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    os_config_params_rules(conf, &rules);
+    err = os_params_parse(r->args, &rules, &params, r->pool);
+    if (err) {
+        return bad_request(r, err);
+    }
     set_headers(r, conf);
     if (r->header_only) {
         return OK; /* HEAD: the headers a GET would get, no query run */
     }
-    return export(r, conf);
+    return export(r, conf, &params);
 }

@@ -44,11 +44,18 @@ deps:
 t/unit/test_csv: t/unit/test_csv.c src/os_csv.c src/os_csv.h
 	$(CC) $(WARN) -O2 -g -o $@ t/unit/test_csv.c src/os_csv.c
 
+APR_CONFIG ?= $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
+t/unit/test_params: t/unit/test_params.c src/os_params.c src/os_params.h
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_params.c src/os_params.c \
+	    $(shell $(APR_CONFIG) --link-ld)
+
 # Under valgrind too: the formatter writes into buffers sized by a
 # worst-case macro, and an overrun there must fail here, not in httpd.
-unit: t/unit/test_csv
-	t/unit/test_csv
-	valgrind -q --error-exitcode=1 t/unit/test_csv >/dev/null
+UNIT := t/unit/test_csv t/unit/test_params
+unit: $(UNIT)
+	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
+	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -76,4 +83,4 @@ asan: deps
 
 clean:
 	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	       t/unit/test_csv
+	       $(UNIT)

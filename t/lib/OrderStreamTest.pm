@@ -28,6 +28,7 @@ our @EXPORT_OK = qw(
     psql_super shop_backends fetching_backend wait_fetching_backend
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
     wait_no_shop_activity
+    outcome_lines wait_outcome_url error_log_size error_log_since
 );
 
 # --- configuration files -------------------------------------------------
@@ -410,8 +411,10 @@ sub pg_start {
 
 # --- the outcome log (t/conf/extra.conf.in: CustomLog ... orderstream) -----
 
-# A tag for a request's query string, unique within the run, so that a test
-# finds its own line in the log: "?t=<tag>".
+# A tag for a request's path, unique within the run, so that a test finds
+# its own line in the log: "/orders.csv/t=<tag>" (a <Location> matches by
+# prefix). Not in the query string: an export answers an unknown query
+# parameter with a 400.
 my $tag_n = 0;
 sub unique_tag {
     my ($name) = @_;
@@ -425,7 +428,7 @@ sub _outcome_log {
     File::Spec->catfile(Apache::Test::vars('t_logs'), 'orderstream_log');
 }
 
-# The log line of the request whose query string holds t=TAG, as a hash:
+# The log line of the request whose path ends in /t=TAG, as a hash:
 # vhost, port, method, url, status, outcome, rows, bytes, retry_after,
 # micros (and line, the raw line); undef if there is none (yet). A note that
 # is not set logs as "-".
@@ -434,7 +437,7 @@ sub outcome_line {
     open my $fh, '<', _outcome_log() or return undef;
     my $found;
     while (my $line = <$fh>) {
-        next unless $line =~ /[?&]t=\Q$tag\E(?:[&|])/;
+        next unless $line =~ m{[/?&]t=\Q$tag\E(?:[&|])};
         chomp $line;
         my %h;
         @h{qw(vhost port method url status outcome rows bytes retry_after micros)}
@@ -456,6 +459,56 @@ sub wait_outcome_line {
         return $l if $l || Time::HiRes::time() >= $deadline;
         Time::HiRes::sleep(0.05);
     }
+}
+
+# --- previews (t/preview.t): requests whose query string cannot carry a tag
+
+# Every line of the outcome log, parsed as outcome_line does, oldest first.
+sub outcome_lines {
+    open my $fh, '<', _outcome_log() or return [];
+    my @lines;
+    while (my $line = <$fh>) {
+        chomp $line;
+        my %h;
+        @h{qw(vhost port method url status outcome rows bytes retry_after micros)}
+            = split /\|/, $line, -1;
+        $h{line} = $line;
+        push @lines, \%h;
+    }
+    close $fh;
+    return \@lines;
+}
+
+# The first outcome log line after the first SKIP lines (count them with
+# scalar @{outcome_lines()} before the request) whose %U%q is URL; polls for
+# up to SECONDS (5). undef if none came.
+sub wait_outcome_url {
+    my ($url, $skip, $seconds) = @_;
+    my $deadline = Time::HiRes::time() + ($seconds || 5);
+    while (1) {
+        my $all = outcome_lines();
+        for my $l (@$all[$skip .. $#$all]) {
+            return $l if $l->{url} eq $url;
+        }
+        return undef if Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+
+sub _error_log {
+    File::Spec->catfile(Apache::Test::vars('t_logs'), 'error_log');
+}
+
+# The size of t/logs/error_log now, and what was written to it since.
+sub error_log_size { return -s _error_log() || 0 }
+
+sub error_log_since {
+    my ($offset) = @_;
+    open my $fh, '<:raw', _error_log() or return '';
+    seek $fh, $offset, 0;
+    my $text = do { local $/; <$fh> };
+    close $fh;
+    return defined $text ? $text : '';
 }
 
 1;

@@ -177,13 +177,36 @@ apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
     return APR_SUCCESS;
 }
 
+/* PostgreSQL's MOVE takes a 32-bit count. */
+#define OS_MOVE_MAX 2147483647
+
 apr_status_t os_cursor_move(os_cursor *cur, apr_int64_t n)
 {
     char sql[80];
+    PGresult *res;
+    apr_int64_t step, moved;
 
-    apr_snprintf(sql, sizeof(sql),
-                 "MOVE FORWARD %" APR_INT64_T_FMT " FROM " OS_CURSOR_NAME, n);
-    return command(cur, "MOVE", sql);
+    /* In steps a MOVE can take; one that moves fewer rows than asked has
+     * reached the end, so a huge offset costs no more than the rows. */
+    while (n > 0) {
+        step = n < OS_MOVE_MAX ? n : OS_MOVE_MAX;
+        apr_snprintf(sql, sizeof(sql),
+                     "MOVE FORWARD %" APR_INT64_T_FMT " FROM " OS_CURSOR_NAME,
+                     step);
+        res = PQexec(cur->conn, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            keep_error(cur, "MOVE", res);
+            PQclear(res);
+            return APR_EGENERAL;
+        }
+        moved = apr_atoi64(PQcmdTuples(res));
+        PQclear(res);
+        if (moved < step) {
+            break;
+        }
+        n -= step;
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t os_cursor_describe(os_cursor *cur, PGresult **res,

@@ -42,6 +42,26 @@ static int unescape(char *s)
     return 1;
 }
 
+/* What the client sent, fit for one line of a UTF-8 text body and a log:
+ * control bytes and bytes over 0x7e as \xNN, at most 64 characters. */
+static const char *shown(const char *v, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, 64 * 4 + 4), *d = out;
+    const unsigned char *s = (const unsigned char *)v;
+    int n;
+
+    for (n = 0; *s && n < 64; s++, n++) {
+        if (*s < 0x20 || *s > 0x7e) {
+            d += apr_snprintf(d, 5, "\\x%02x", *s);
+        }
+        else {
+            *d++ = (char)*s;
+        }
+    }
+    strcpy(d, *s ? "..." : "");
+    return out;
+}
+
 /* A whole number from 0 to max into *out, or an error naming name. */
 static const char *whole(const char *name, const char *v, apr_int64_t max,
                          apr_int64_t *out, apr_pool_t *p)
@@ -55,7 +75,7 @@ static const char *whole(const char *name, const char *v, apr_int64_t max,
             p,
             "%s: expected a whole number from 0 to %" APR_INT64_T_FMT
             ", got \"%s\"",
-            name, max, v);
+            shown(name, p), max, shown(v, p));
     }
     return NULL;
 }
@@ -72,7 +92,7 @@ static const char *one(char *pair, const os_params_rules *rules,
         *value++ = '\0';
     }
     if (!unescape(pair) || (value && !unescape(value))) {
-        return apr_psprintf(p, "%s: badly escaped", pair);
+        return apr_psprintf(p, "%s: badly escaped", shown(pair, p));
     }
     if (!strcmp(pair, "offset")) {
         bit = 1;
@@ -81,7 +101,8 @@ static const char *one(char *pair, const os_params_rules *rules,
         bit = 2;
     }
     else {
-        return apr_psprintf(p, "%s: not a parameter of this export", pair);
+        return apr_psprintf(p, "%s: not a parameter of this export",
+                            shown(pair, p));
     }
     if (!rules->preview) {
         return apr_psprintf(p, "%s: previews are off for this export", pair);

@@ -44,23 +44,38 @@ int main(void)
     check("offset=3&limit=7", 1, 0, NULL, 3, 7);
     check("limit=100", 1, 100, NULL, 0, 100);
     check("li%6Dit=1%30", 1, 0, NULL, 0, 10);
-    check("limit=101", 1, 100, "limit: expected a whole number from 0 to "
-                               "100, got \"101\"", 0, 0);
-    check("limit=abc", 1, 100, "limit: expected a whole number from 0 to "
-                               "100, got \"abc\"", 0, 0);
-    check("offset=-1", 1, 0, "offset: expected a whole number from 0 to "
-                             "9223372036854775807, got \"-1\"", 0, 0);
-    check("offset=+1", 1, 0, "offset: expected a whole number from 0 to "
-                             "9223372036854775807, got \" 1\"", 0, 0);
-    check("offset=", 1, 0, "offset: expected a whole number from 0 to "
-                           "9223372036854775807, got \"\"", 0, 0);
-    check("offset", 1, 0, "offset: expected a whole number from 0 to "
-                          "9223372036854775807, got \"\"", 0, 0);
-    check("offset=1.5", 1, 0, "offset: expected a whole number from 0 to "
-                              "9223372036854775807, got \"1.5\"", 0, 0);
+    check("limit=101", 1, 100,
+          "limit: expected a whole number from 0 to "
+          "100, got \"101\"",
+          0, 0);
+    check("limit=abc", 1, 100,
+          "limit: expected a whole number from 0 to "
+          "100, got \"abc\"",
+          0, 0);
+    check("offset=-1", 1, 0,
+          "offset: expected a whole number from 0 to "
+          "9223372036854775807, got \"-1\"",
+          0, 0);
+    check("offset=+1", 1, 0,
+          "offset: expected a whole number from 0 to "
+          "9223372036854775807, got \" 1\"",
+          0, 0);
+    check("offset=", 1, 0,
+          "offset: expected a whole number from 0 to "
+          "9223372036854775807, got \"\"",
+          0, 0);
+    check("offset", 1, 0,
+          "offset: expected a whole number from 0 to "
+          "9223372036854775807, got \"\"",
+          0, 0);
+    check("offset=1.5", 1, 0,
+          "offset: expected a whole number from 0 to "
+          "9223372036854775807, got \"1.5\"",
+          0, 0);
     check("offset=99999999999999999999", 1, 0,
           "offset: expected a whole number from 0 to 9223372036854775807, "
-          "got \"99999999999999999999\"", 0, 0);
+          "got \"99999999999999999999\"",
+          0, 0);
     check("limit=1&limit=2", 1, 0, "limit: given more than once", 0, 0);
     check("foo=1", 1, 0, "foo: not a parameter of this export", 0, 0);
     check("format=csv", 1, 0, "format: not a parameter of this export", 0, 0);
@@ -69,8 +84,26 @@ int main(void)
     check("offset=%00", 1, 0, "offset: badly escaped", 0, 0);
     check("limit=1;DROP TABLE x", 1, 0,
           "limit: expected a whole number from 0 to 9223372036854775807, "
-          "got \"1;DROP TABLE x\"", 0, 0);
+          "got \"1;DROP TABLE x\"",
+          0, 0);
     check("&&limit=2&", 1, 0, NULL, 0, 2);
+    check("limit=1%0D%0AX-Injected:%20yes", 1, 0,
+          "limit: expected a whole number from 0 to 9223372036854775807, "
+          "got \"1\\x0d\\x0aX-Injected: yes\"",
+          0, 0);
+    check("limit=%FF%FE1", 1, 0,
+          "limit: expected a whole number from 0 to 9223372036854775807, "
+          "got \"\\xff\\xfe1\"",
+          0, 0);
+    check("f%C3%B6o=1", 1, 0, "f\\xc3\\xb6o: not a parameter of this export",
+          0, 0);
+    check("limit=1234567890123456789012345678901234567890123456789012345678901"
+          "234567890",
+          1, 0,
+          "limit: expected a whole number from 0 to 9223372036854775807, got "
+          "\"1234567890123456789012345678901234567890123456789012345678901234"
+          "...\"",
+          0, 0);
 
     printf("%d passed, %d failed\n", passed, failed);
     apr_pool_destroy(pool);

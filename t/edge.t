@@ -9,7 +9,8 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
-use OrderStreamTest qw(location_sql copy_csv csv_line lf_to_crlf);
+use OrderStreamTest qw(location_sql copy_csv csv_line lf_to_crlf
+                       explain_difference);
 
 plan tests => 23;
 
@@ -20,19 +21,6 @@ sub body_is {
     my $got = $res->content;
     ok $got eq $want, $name or diag explain_difference($got, $want);
     return $got;
-}
-
-# Where two bodies first differ, with CR and LF made visible.
-sub explain_difference {
-    my ($got, $want) = @_;
-    my $i = 0;
-    $i++ while $i < length($got) && $i < length($want)
-        && substr($got, $i, 1) eq substr($want, $i, 1);
-    my $from = $i < 60 ? 0 : $i - 60;
-    return sprintf "lengths %d (got) / %d (want), first difference at byte %d\n"
-        . " got: %s\nwant: %s", length($got), length($want), $i,
-        map { my $s = substr($_, $from, 120); $s =~ s/\r/\\r/g;
-              $s =~ s/\n/\\n/g; $s } $got, $want;
 }
 
 my $sql = location_sql('/edge/lf');

@@ -12,28 +12,14 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
-use OrderStreamTest qw(location_sql copy_csv csv_line lf_to_crlf repo_conf
+use OrderStreamTest qw(location_sql copy_csv csv_line lf_to_crlf
+                       explain_difference repo_conf
                        conf_locations raw_request dechunk unique_tag
                        wait_outcome_line outcome_lines wait_outcome_url
                        error_log_size error_log_since
                        wait_no_idle_in_transaction count_records);
 
 plan tests => 206;
-
-# Where two bodies first differ, CR and LF made visible.
-sub explain_difference {
-    my ($got, $want) = @_;
-    $got  = '' unless defined $got;
-    $want = '' unless defined $want;
-    my $i = 0;
-    $i++ while $i < length($got) && $i < length($want)
-        && substr($got, $i, 1) eq substr($want, $i, 1);
-    my $from = $i < 60 ? 0 : $i - 60;
-    return sprintf "lengths %d (got) / %d (want), first difference at byte %d\n"
-        . " got: %s\nwant: %s", length($got), length($want), $i,
-        map { my $s = substr($_, $from, 120); $s =~ s/\r/\\r/g;
-              $s =~ s/\n/\\n/g; $s } $got, $want;
-}
 
 # GET PATH: one test that it is a 200 with exactly WANT as body.
 sub body_is {

@@ -23,13 +23,29 @@ our @EXPORT_OK = qw(
     conf_locations location_sql extra_conf repo_conf
     copy_csv psql_value csv_line lf_to_crlf count_records
     raw_request dechunk idle_in_transaction wait_no_idle_in_transaction
-    module_so httpd_config_test
+    module_so httpd_config_test explain_difference
     raw_start raw_read raw_close raw_result
     psql_super shop_backends fetching_backend wait_fetching_backend
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
 );
+
+# Where two bodies first differ, CR and LF made visible
+# (for diag when two bodies differ).
+sub explain_difference {
+    my ($got, $want) = @_;
+    $got  = '' unless defined $got;
+    $want = '' unless defined $want;
+    my $i = 0;
+    $i++ while $i < length($got) && $i < length($want)
+        && substr($got, $i, 1) eq substr($want, $i, 1);
+    my $from = $i < 60 ? 0 : $i - 60;
+    return sprintf "lengths %d (got) / %d (want), first difference at byte %d\n"
+        . " got: %s\nwant: %s", length($got), length($want), $i,
+        map { my $s = substr($_, $from, 120); $s =~ s/\r/\\r/g;
+              $s =~ s/\n/\\n/g; $s } $got, $want;
+}
 
 # --- configuration files -------------------------------------------------
 

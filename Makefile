@@ -50,9 +50,14 @@ t/unit/test_params: t/unit/test_params.c src/os_params.c src/os_params.h
 	    -o $@ t/unit/test_params.c src/os_params.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
+t/unit/test_sql: t/unit/test_sql.c src/os_sql.c src/os_sql.h
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_sql.c src/os_sql.c \
+	    $(shell $(APR_CONFIG) --link-ld)
+
 # Under valgrind too: the formatter writes into buffers sized by a
 # worst-case macro, and an overrun there must fail here, not in httpd.
-UNIT := t/unit/test_csv t/unit/test_params
+UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
 	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done

@@ -19,6 +19,7 @@
 
 #include "os_config.h"
 #include "os_limit.h"
+#include "os_sql.h"
 
 /* Rows per FETCH. Each FETCH is one round trip and one PGresult that
  * libpq holds in full; 1000 rows of the shop export are ~110 KB of CSV and
@@ -59,8 +60,9 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     const os_dir_conf *base = basev, *add = addv;
     os_dir_conf *conf = apr_palloc(p, sizeof(*conf));
 
-    conf->sql = add->sql ? add->sql : base->sql;
-    conf->location = add->sql ? add->location : base->location;
+    /* A query and the parameters it binds go together: a section with
+     * its own query takes none of the parameters around it. */
+    *conf = add->sql ? *add : *base;
     conf->header_mode =
         add->header_mode ? add->header_mode : base->header_mode;
     conf->labels = add->header_mode ? add->labels : base->labels;
@@ -78,6 +80,11 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->max_limit = add->max_limit != -1 ? add->max_limit : base->max_limit;
     conf->preview = add->preview != -1 ? add->preview : base->preview;
     return conf;
+}
+
+int os_config_has_sql(const os_dir_conf *conf)
+{
+    return conf->sql && conf->sql->nelts > 0;
 }
 
 int os_config_fetch_rows(const os_dir_conf *conf)
@@ -120,6 +127,7 @@ void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules)
 {
     rules->preview = conf->preview != 0; /* on unless "off" */
     rules->max_limit = conf->max_limit < 0 ? 0 : conf->max_limit;
+    rules->decls = conf->params;
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are
@@ -138,6 +146,47 @@ static const char *need_dbd(cmd_parms *cmd)
     return NULL;
 }
 
+/* The sections that give OrderStreamSQL or OrderStreamParam, in the order
+ * read, for the config test: their queries and parameters can only be
+ * checked against each other once the whole section has been read. Lives
+ * in pconf, and is forgotten with it before the config is read again. */
+static apr_array_header_t *os_sections;
+
+static apr_status_t forget_sections(void *unused)
+{
+    (void)unused;
+    os_sections = NULL;
+    return APR_SUCCESS;
+}
+
+static void remember_section(cmd_parms *cmd, os_dir_conf *conf)
+{
+    if (conf->sql || conf->params) {
+        return; /* already there */
+    }
+    if (!os_sections) {
+        os_sections = apr_array_make(cmd->pool, 16, sizeof(os_dir_conf *));
+        apr_pool_cleanup_register(cmd->pool, NULL, forget_sections,
+                                  apr_pool_cleanup_null);
+    }
+    APR_ARRAY_PUSH(os_sections, os_dir_conf *) = conf;
+    conf->sql = apr_array_make(cmd->pool, 1, sizeof(const char *));
+    conf->sql_at = apr_array_make(cmd->pool, 1, sizeof(const char *));
+    conf->params = apr_array_make(cmd->pool, 1, sizeof(os_param_decl));
+    conf->params_at = apr_array_make(cmd->pool, 1, sizeof(const char *));
+}
+
+/* Where the directive being read is, for the config test's messages. */
+static const char *here(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                        cmd->directive->line_num);
+}
+
+/* Each query of a chain is a cursor held open for the whole export; a
+ * chain longer than this is a config that wants a UNION ALL or a view. */
+#define OS_MAX_CHAIN 64
+
 static const char *set_sql(cmd_parms *cmd, void *dconf, const char *arg)
 {
     os_dir_conf *conf = dconf;
@@ -146,10 +195,6 @@ static const char *set_sql(cmd_parms *cmd, void *dconf, const char *arg)
 
     if (err) {
         return err;
-    }
-    if (conf->sql) {
-        return "OrderStreamSQL: given twice in one section; one query per "
-               "export";
     }
     /* A trailing ";" would end up inside DECLARE ... FOR <sql>: drop it. */
     sql = apr_pstrdup(cmd->pool, arg);
@@ -163,8 +208,45 @@ static const char *set_sql(cmd_parms *cmd, void *dconf, const char *arg)
     if (!*sql) {
         return "OrderStreamSQL: the query is empty";
     }
-    conf->sql = sql;
-    conf->location = cmd->path ? cmd->path : "(server config)";
+    remember_section(cmd, conf);
+    if (conf->sql->nelts == 0) {
+        /* the first query names the chain in logs */
+        conf->location = cmd->path ? cmd->path : "(server config)";
+    }
+    if (conf->sql->nelts == OS_MAX_CHAIN) {
+        return apr_psprintf(cmd->pool,
+                            "OrderStreamSQL: more than %d queries in one "
+                            "section",
+                            OS_MAX_CHAIN);
+    }
+    APR_ARRAY_PUSH(conf->sql, const char *) = sql;
+    APR_ARRAY_PUSH(conf->sql_at, const char *) = here(cmd);
+    return NULL;
+}
+
+static const char *set_param(cmd_parms *cmd, void *dconf, int argc,
+                             char *const argv[])
+{
+    os_dir_conf *conf = dconf;
+    os_param_decl d;
+    const char *err = os_param_declare(&d, argc, argv, cmd->pool);
+    int i;
+
+    if (err) {
+        return apr_pstrcat(cmd->pool, "OrderStreamParam: ", err, NULL);
+    }
+    remember_section(cmd, conf);
+    for (i = 0; i < conf->params->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(conf->params, i, os_param_decl).name,
+                    d.name)) {
+            return apr_psprintf(cmd->pool,
+                                "OrderStreamParam: %s is declared twice in "
+                                "this section",
+                                d.name);
+        }
+    }
+    APR_ARRAY_PUSH(conf->params, os_param_decl) = d;
+    APR_ARRAY_PUSH(conf->params_at, const char *) = here(cmd);
     return NULL;
 }
 
@@ -341,7 +423,11 @@ static const char *set_acquire_timeout(cmd_parms *cmd, void *dconf,
 
 const command_rec os_config_cmds[] = {
     AP_INIT_TAKE1("OrderStreamSQL", set_sql, NULL, OS_CONTEXT,
-                  "the SELECT whose rows the export streams"),
+                  "the SELECT whose rows the export streams; again for a "
+                  "chain whose rows follow each other"),
+    AP_INIT_TAKE_ARGV("OrderStreamParam", set_param, NULL, OS_CONTEXT,
+                      "NAME TYPE [required | default=VALUE] [maxlength=N]: "
+                      "a query-string parameter bound to $N, N its rank"),
     AP_INIT_RAW_ARGS("OrderStreamHeader", set_header, NULL, OS_CONTEXT,
                      "header row labels, or \"off\"; default: column names"),
     AP_INIT_TAKE1("OrderStreamFilename", set_filename, NULL, OS_CONTEXT,
@@ -427,6 +513,61 @@ static int check_level(const ap_directive_t *first, int sql_above,
     return bad;
 }
 
+/* One section's queries against its parameters; returns the number of
+ * mistakes, each logged with where it is. */
+static int check_section(const os_dir_conf *conf, apr_pool_t *p)
+{
+    int nparams = conf->params->nelts, bad = 0, q, i;
+    char *used = apr_pcalloc(p, (apr_size_t)nparams + 1);
+
+    if (conf->sql->nelts == 0) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                     OSLOGNO(00003) "OrderStreamParam: at %s, in a section "
+                                    "without OrderStreamSQL; declare "
+                                    "parameters beside the query that "
+                                    "binds them",
+                     APR_ARRAY_IDX(conf->params_at, 0, const char *));
+        return 1;
+    }
+    for (q = 0; q < conf->sql->nelts; q++) {
+        const char *at = APR_ARRAY_IDX(conf->sql_at, q, const char *);
+        apr_array_header_t *found;
+        const char *err = os_sql_placeholders(
+            APR_ARRAY_IDX(conf->sql, q, const char *), &found, p);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                         OSLOGNO(00004) "OrderStreamSQL: at %s: %s", at, err);
+            bad++;
+            continue;
+        }
+        for (i = 0; i < found->nelts; i++) {
+            int n = APR_ARRAY_IDX(found, i, int);
+            if (n <= nparams) {
+                used[n - 1] = 1;
+                continue;
+            }
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                         OSLOGNO(00005) "OrderStreamSQL: at %s uses $%d, but "
+                                        "the section declares %d "
+                                        "OrderStreamParam",
+                         at, n, nparams);
+            bad++;
+        }
+    }
+    for (i = 0; i < nparams; i++) {
+        if (!used[i]) {
+            ap_log_error(
+                APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                OSLOGNO(00006) "OrderStreamParam: %s at %s is $%d, which no "
+                               "OrderStreamSQL of the section uses",
+                APR_ARRAY_IDX(conf->params, i, os_param_decl).name,
+                APR_ARRAY_IDX(conf->params_at, i, const char *), i + 1);
+            bad++;
+        }
+    }
+    return bad;
+}
+
 static int any_sql(const ap_directive_t *first)
 {
     const ap_directive_t *d;
@@ -443,6 +584,8 @@ static int any_sql(const ap_directive_t *first)
 int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
+    int bad, i;
+
     (void)pconf;
     (void)plog;
     if (!os_dbd_acquire) {
@@ -455,7 +598,12 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                            "add \"LoadModule dbd_module modules/mod_dbd.so\"");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (check_level(ap_conftree, 0, ptemp)) {
+    bad = check_level(ap_conftree, 0, ptemp);
+    for (i = 0; os_sections && i < os_sections->nelts; i++) {
+        bad += check_section(APR_ARRAY_IDX(os_sections, i, os_dir_conf *),
+                             ptemp);
+    }
+    if (bad) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     os_limit_read_dbd(s);

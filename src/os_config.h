@@ -25,7 +25,13 @@ typedef enum {
  * section inherits what it does not set; defaults are applied only by the
  * accessors below, in one place. */
 typedef struct os_dir_conf {
-    const char *sql;            /* OrderStreamSQL */
+    /* OrderStreamSQL, in order: one query, or a chain whose rows follow
+     * each other in one download. A section that gives any replaces what
+     * it inherits, together with params. */
+    apr_array_header_t *sql;    /* const char * */
+    apr_array_header_t *sql_at; /* const char *, "file:line" of each */
+    apr_array_header_t *params; /* os_param_decl, OrderStreamParam: $1.. */
+    apr_array_header_t *params_at; /* const char *, "file:line" of each */
     const char *location;       /* the section that set the SQL, for logs */
     os_header_mode header_mode; /* OrderStreamHeader */
     apr_array_header_t *labels; /* const char *, with OS_HEADER_LABELS */
@@ -48,10 +54,14 @@ void *os_config_create_dir(apr_pool_t *p, char *dir);
 void *os_config_merge_dir(apr_pool_t *p, void *base, void *add);
 
 /* check_config hook: fails the config test when a section selects
- * "SetHandler orderstream" but no OrderStreamSQL applies to it, or when
- * mod_dbd is missing. */
+ * "SetHandler orderstream" but no OrderStreamSQL applies to it, when the
+ * $N placeholders of a section's queries and its OrderStreamParams do not
+ * match, or when mod_dbd is missing. */
 int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
+
+/* Whether the section has a query to stream. */
+int os_config_has_sql(const os_dir_conf *conf);
 
 /* Effective values, defaults applied. */
 int os_config_fetch_rows(const os_dir_conf *conf);

@@ -15,12 +15,14 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "os_cursor.h"
 
 /* Cursor names are per session and each export holds its connection
- * alone, so one fixed name is enough. */
-#define OS_CURSOR_NAME "orderstream_cursor"
+ * alone, so fixed names are enough: orderstream_1 for the first query of
+ * the chain, and so on. */
+#define OS_CURSOR_FMT "orderstream_%d"
 
 struct os_cursor {
     PGconn *conn;
@@ -65,7 +67,8 @@ int os_cursor_timed_out(const os_cursor *cur)
 }
 
 /* Keeps what PostgreSQL (or libpq, when the connection broke) said. */
-static void keep_error(os_cursor *cur, const char *step, const PGresult *res)
+static void keep_error(os_cursor *cur, const char *step, int query,
+                       const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg =
@@ -87,6 +90,7 @@ static void keep_error(os_cursor *cur, const char *step, const PGresult *res)
         }
     }
     cur->err.step = step;
+    cur->err.query = query;
     cur->err.sqlstate = apr_pstrdup(cur->pool, state ? state : "");
     cur->err.message = m;
 }
@@ -98,21 +102,49 @@ static apr_status_t command(os_cursor *cur, const char *step, const char *sql)
     apr_status_t rv = APR_SUCCESS;
 
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        keep_error(cur, step, res);
+        keep_error(cur, step, 0, res);
         rv = APR_EGENERAL;
     }
     PQclear(res);
     return rv;
 }
 
-apr_status_t os_cursor_open(os_cursor *cur, const char *sql, long timeout_ms)
+/* The name of query q's cursor, in buf. */
+static const char *cursor_name(char *buf, apr_size_t len, int q)
 {
-    const char *declare = apr_pstrcat(
-        cur->pool, "DECLARE " OS_CURSOR_NAME " NO SCROLL CURSOR FOR ", sql,
-        NULL);
+    apr_snprintf(buf, len, OS_CURSOR_FMT, q + 1);
+    return buf;
+}
+
+/* DECLARE query q. PQexecParams (extended protocol) refuses a second
+ * statement in the string, and sends the values apart from the SQL text:
+ * they are never parsed as SQL. */
+static apr_status_t declare(os_cursor *cur, int q, const char *sql,
+                            const os_cursor_binds *b)
+{
+    char name[32];
+    const char *declare =
+        apr_pstrcat(cur->pool, "DECLARE ", cursor_name(name, sizeof(name), q),
+                    " NO SCROLL CURSOR FOR ", sql, NULL);
+    PGresult *res = PQexecParams(cur->conn, declare, b ? b->n : 0,
+                                 b ? b->types : NULL, b ? b->values : NULL,
+                                 NULL, NULL, 0);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        keep_error(cur, "DECLARE", q + 1, res);
+        rv = APR_EGENERAL;
+    }
+    PQclear(res);
+    return rv;
+}
+
+apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
+                            const os_cursor_binds *binds, long timeout_ms)
+{
     const char *begin;
-    PGresult *res = NULL;
     apr_status_t rv;
+    int q;
 
     /* Someone else's transaction left open on a pooled connection would
      * swallow our BEGIN (a warning, not an error) and its settings. */
@@ -120,11 +152,12 @@ apr_status_t os_cursor_open(os_cursor *cur, const char *sql, long timeout_ms)
         os_cursor_abort(cur);
     }
     /* REPEATABLE READ: one snapshot for the whole export, however long it
-     * runs. READ ONLY: an export can never write, whatever the SQL says.
-     * client_encoding: the body is declared UTF-8 whatever the database's
-     * encoding. SET LOCAL ends with the transaction, so the next user of
-     * the connection (or a transaction-pooling PgBouncer) never sees it.
-     * One round trip for all. */
+     * runs, and for every query of a chain. READ ONLY: an export can never
+     * write, whatever the SQL says. client_encoding: the body is declared
+     * UTF-8 whatever the database's encoding. SET LOCAL ends with the
+     * transaction, so the next user of the connection (or a
+     * transaction-pooling PgBouncer) never sees it. One round trip for
+     * all. */
     begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
             "SET LOCAL client_encoding TO 'UTF8'";
     if (timeout_ms >= 0) {
@@ -133,23 +166,14 @@ apr_status_t os_cursor_open(os_cursor *cur, const char *sql, long timeout_ms)
                          begin, timeout_ms);
     }
     rv = command(cur, "BEGIN", begin);
+    /* Every cursor now, before the first byte: a query that cannot run is
+     * still a 500, and all of them read the transaction's one snapshot. */
+    for (q = 0; rv == APR_SUCCESS && q < queries->nelts; q++) {
+        rv = declare(cur, q, APR_ARRAY_IDX(queries, q, const char *), binds);
+    }
     if (rv != APR_SUCCESS) {
-        goto fail;
+        os_cursor_abort(cur);
     }
-    /* PQexecParams (extended protocol) refuses a second statement in the
-     * string, and is where bind parameters will go. */
-    res = PQexecParams(cur->conn, declare, 0, NULL, NULL, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        keep_error(cur, "DECLARE", res);
-        rv = APR_EGENERAL;
-        goto fail;
-    }
-    PQclear(res);
-    return APR_SUCCESS;
-
-fail:
-    PQclear(res);
-    os_cursor_abort(cur);
     return rv;
 }
 
@@ -159,15 +183,16 @@ static apr_status_t clear_result(void *res)
     return APR_SUCCESS;
 }
 
-apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
+apr_status_t os_cursor_fetch(os_cursor *cur, int q, int n, PGresult **res,
                              apr_pool_t *pool)
 {
-    char sql[64];
+    char sql[64], name[32];
 
-    apr_snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM " OS_CURSOR_NAME, n);
+    apr_snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", n,
+                 cursor_name(name, sizeof(name), q));
     *res = PQexec(cur->conn, sql);
     if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
-        keep_error(cur, "FETCH", *res);
+        keep_error(cur, "FETCH", q + 1, *res);
         PQclear(*res);
         *res = NULL;
         return APR_EGENERAL;
@@ -180,28 +205,31 @@ apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
 /* PostgreSQL's MOVE takes a 32-bit count. */
 #define OS_MOVE_MAX 2147483647
 
-apr_status_t os_cursor_move(os_cursor *cur, apr_int64_t n)
+apr_status_t os_cursor_move(os_cursor *cur, int q, apr_int64_t n,
+                            apr_int64_t *moved)
 {
-    char sql[80];
+    char sql[96], name[32];
     PGresult *res;
-    apr_int64_t step, moved;
+    apr_int64_t step, done;
 
     /* In steps a MOVE can take; one that moves fewer rows than asked has
      * reached the end, so a huge offset costs no more than the rows. */
+    *moved = 0;
     while (n > 0) {
         step = n < OS_MOVE_MAX ? n : OS_MOVE_MAX;
         apr_snprintf(sql, sizeof(sql),
-                     "MOVE FORWARD %" APR_INT64_T_FMT " FROM " OS_CURSOR_NAME,
-                     step);
+                     "MOVE FORWARD %" APR_INT64_T_FMT " FROM %s", step,
+                     cursor_name(name, sizeof(name), q));
         res = PQexec(cur->conn, sql);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            keep_error(cur, "MOVE", res);
+            keep_error(cur, "MOVE", q + 1, res);
             PQclear(res);
             return APR_EGENERAL;
         }
-        moved = apr_atoi64(PQcmdTuples(res));
+        done = apr_atoi64(PQcmdTuples(res));
         PQclear(res);
-        if (moved < step) {
+        *moved += done;
+        if (done < step) {
             break;
         }
         n -= step;
@@ -209,12 +237,14 @@ apr_status_t os_cursor_move(os_cursor *cur, apr_int64_t n)
     return APR_SUCCESS;
 }
 
-apr_status_t os_cursor_describe(os_cursor *cur, PGresult **res,
+apr_status_t os_cursor_describe(os_cursor *cur, int q, PGresult **res,
                                 apr_pool_t *pool)
 {
-    *res = PQdescribePortal(cur->conn, OS_CURSOR_NAME);
+    char name[32];
+
+    *res = PQdescribePortal(cur->conn, cursor_name(name, sizeof(name), q));
     if (PQresultStatus(*res) != PGRES_COMMAND_OK) {
-        keep_error(cur, "DESCRIBE", *res);
+        keep_error(cur, "DESCRIBE", q + 1, *res);
         PQclear(*res);
         *res = NULL;
         return APR_EGENERAL;
@@ -225,11 +255,10 @@ apr_status_t os_cursor_describe(os_cursor *cur, PGresult **res,
 
 apr_status_t os_cursor_close(os_cursor *cur)
 {
-    apr_status_t rv = command(cur, "CLOSE", "CLOSE " OS_CURSOR_NAME);
+    /* COMMIT closes every cursor of the transaction (none is WITH HOLD):
+     * one round trip, however long the chain. */
+    apr_status_t rv = command(cur, "COMMIT", "COMMIT");
 
-    if (rv == APR_SUCCESS) {
-        rv = command(cur, "COMMIT", "COMMIT");
-    }
     if (rv != APR_SUCCESS) {
         os_cursor_abort(cur);
     }

@@ -16,38 +16,53 @@ typedef struct os_cursor os_cursor;
  * pool; sqlstate is "" when the connection itself broke. */
 typedef struct os_pgerr {
     const char *step; /* "BEGIN", "DECLARE", "MOVE", "FETCH", "COMMIT", ... */
+    int query;        /* which query of the chain, from 1; 0: none */
     const char *sqlstate;
     const char *message; /* one line, no trailing newline */
 } os_pgerr;
+
+/* The bind parameters every query of the chain gets: $1 to $n, typed (so
+ * a query may leave some unused), values in text form, NULL for SQL
+ * NULL. */
+typedef struct os_cursor_binds {
+    int n;
+    const Oid *types;
+    const char *const *values;
+} os_cursor_binds;
 
 /* A cursor on conn, allocated from p. Nothing is sent yet. */
 os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
 
 /* BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; DECLARE a NO SCROLL
  * cursor (never WITH HOLD: that would materialise the whole result at
- * commit) for sql. timeout_ms >= 0 sets statement_timeout for the
- * transaction alone (0: none); -1 leaves the database's setting. Returns
- * APR_SUCCESS, or APR_EGENERAL with os_cursor_error() filled in and the
- * transaction rolled back. */
-apr_status_t os_cursor_open(os_cursor *cur, const char *sql, long timeout_ms);
+ * commit) for each query of queries (const char *), all in the one
+ * snapshot, each with binds (may be NULL). timeout_ms >= 0 sets
+ * statement_timeout for the transaction alone (0: none); -1 leaves the
+ * database's setting. Returns APR_SUCCESS, or APR_EGENERAL with
+ * os_cursor_error() filled in and the transaction rolled back. Below, q
+ * is the query's index in queries, from 0. */
+apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
+                            const os_cursor_binds *binds, long timeout_ms);
 
-/* FETCH FORWARD n. On success *res holds at most n rows and is freed when
- * pool is cleared or destroyed (give it the per-batch pool). Returns
- * APR_EGENERAL on failure, with os_cursor_error() filled in. */
-apr_status_t os_cursor_fetch(os_cursor *cur, int n, PGresult **res,
+/* FETCH FORWARD n from query q. On success *res holds at most n rows and
+ * is freed when pool is cleared or destroyed (give it the per-batch pool).
+ * Returns APR_EGENERAL on failure, with os_cursor_error() filled in. */
+apr_status_t os_cursor_fetch(os_cursor *cur, int q, int n, PGresult **res,
                              apr_pool_t *pool);
 
-/* MOVE FORWARD n: skips n rows in the database, none is transferred.
- * APR_EGENERAL on failure, with os_cursor_error() filled in. */
-apr_status_t os_cursor_move(os_cursor *cur, apr_int64_t n);
+/* MOVE FORWARD n in query q: skips up to n rows in the database, none is
+ * transferred; *moved says how many there were. APR_EGENERAL on failure,
+ * with os_cursor_error() filled in. */
+apr_status_t os_cursor_move(os_cursor *cur, int q, apr_int64_t n,
+                            apr_int64_t *moved);
 
-/* The cursor's columns without fetching a row (for a header when no row
- * is wanted). *res is freed with pool, as os_cursor_fetch's. */
-apr_status_t os_cursor_describe(os_cursor *cur, PGresult **res,
+/* Query q's columns without fetching a row. *res is freed with pool, as
+ * os_cursor_fetch's. */
+apr_status_t os_cursor_describe(os_cursor *cur, int q, PGresult **res,
                                 apr_pool_t *pool);
 
-/* CLOSE the cursor and COMMIT. APR_EGENERAL on failure (the transaction is
- * then rolled back). */
+/* COMMIT, which closes every cursor. APR_EGENERAL on failure (the
+ * transaction is then rolled back). */
 apr_status_t os_cursor_close(os_cursor *cur);
 
 /* Leaves the connection as mod_dbd must get it back: no command running,

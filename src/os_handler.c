@@ -39,9 +39,11 @@ typedef struct os_export {
     apr_pool_t *batch;   /* cleared after every FETCH: the rows live here */
     apr_int64_t rows;    /* data rows passed to the writer */
     const char *outcome; /* for the orderstream-outcome note */
-    os_params params;    /* ?offset= and ?limit= */
+    os_params params;    /* ?offset=, ?limit= and the declared ones */
     apr_int64_t left;    /* rows the limit still allows; -1: no limit */
     int asked;           /* rows the last FETCH asked for */
+    int q, nq;           /* the query of the chain being read, of nq */
+    PGresult *desc;      /* the first query's columns, for the header */
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -144,15 +146,36 @@ static int acquire(os_export *ex)
 static void log_pgerr(os_export *ex, const char *tag, const char *what)
 {
     const os_pgerr *e = os_cursor_error(ex->cur);
+    const char *which = e->query && ex->nq > 1
+        ? apr_psprintf(ex->r->pool, " of query %d/%d", e->query, ex->nq)
+        : "";
 
     /* No APR status says "SQL error": the SQLSTATE does. */
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
-                  "%s%s: %s at %s after %" APR_INT64_T_FMT
+                  "%s%s: %s at %s%s after %" APR_INT64_T_FMT
                   " rows, %" APR_OFF_T_FMT " bytes: SQLSTATE %s: %s",
-                  tag, ex->conf->location, what, e->step, ex->rows,
+                  tag, ex->conf->location, what, e->step, which, ex->rows,
                   ex->out ? os_out_bytes(ex->out) : 0,
                   *e->sqlstate ? e->sqlstate : "none (connection lost)",
                   e->message);
+}
+
+/* The declared parameters, as PQexecParams takes them. */
+static os_cursor_binds *binds(os_export *ex)
+{
+    const apr_array_header_t *decls = ex->conf->params;
+    os_cursor_binds *b = apr_pcalloc(ex->r->pool, sizeof(*b));
+    Oid *types;
+    int i;
+
+    b->n = decls ? decls->nelts : 0;
+    types = apr_pcalloc(ex->r->pool, sizeof(*types) * ((apr_size_t)b->n + 1));
+    for (i = 0; i < b->n; i++) {
+        types[i] = os_param_oid(APR_ARRAY_IDX(decls, i, os_param_decl).type);
+    }
+    b->types = types;
+    b->values = ex->params.values;
+    return b;
 }
 
 /* BEGIN and DECLARE; once more on a fresh connection when the pooled one
@@ -160,14 +183,34 @@ static void log_pgerr(os_export *ex, const char *tag, const char *what)
 static apr_status_t open_cursor(os_export *ex)
 {
     long timeout_ms = os_config_stmt_timeout_ms(ex->conf);
-    apr_status_t rv = os_cursor_open(ex->cur, ex->conf->sql, timeout_ms);
+    os_cursor_binds *b = binds(ex);
+    apr_status_t rv = os_cursor_open(ex->cur, ex->conf->sql, b, timeout_ms);
 
     if (rv != APR_SUCCESS && os_cursor_reconnect(ex->cur) == APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, ex->r,
                       OSLOGNO(00018) "%s: pooled connection was closed by "
                                      "the server; reconnected",
                       ex->conf->location);
-        rv = os_cursor_open(ex->cur, ex->conf->sql, timeout_ms);
+        rv = os_cursor_open(ex->cur, ex->conf->sql, b, timeout_ms);
+    }
+    return rv;
+}
+
+/* ?offset=: skipped in the database, query after query of the chain. */
+static apr_status_t skip(os_export *ex)
+{
+    apr_int64_t n = ex->params.offset, moved;
+    apr_status_t rv = APR_SUCCESS;
+
+    while (n > 0 && rv == APR_SUCCESS) {
+        rv = os_cursor_move(ex->cur, ex->q, n, &moved);
+        n -= moved;
+        if (n > 0 && ex->q == ex->nq - 1) {
+            break; /* past the end: the header alone */
+        }
+        if (n > 0) {
+            ex->q++;
+        }
     }
     return rv;
 }
@@ -180,52 +223,96 @@ static int batch_size(const os_export *ex)
     return ex->left >= 0 && ex->left < n ? (int)ex->left : n;
 }
 
-/* The next batch into *res. With nothing left to fetch (limit=0) the
- * cursor is only described, so the header still has its column names. */
+/* The next batch into *res (NULL when the limit wants no more rows): from
+ * the query being read or, when that has no rows left, from the next ones
+ * of the chain. */
 static apr_status_t fetch(os_export *ex, PGresult **res)
 {
+    apr_status_t rv;
+
+    *res = NULL;
     ex->asked = batch_size(ex);
     if (ex->asked == 0) {
-        return os_cursor_describe(ex->cur, res, ex->batch);
+        return APR_SUCCESS;
     }
-    return os_cursor_fetch(ex->cur, ex->asked, res, ex->batch);
+    for (;;) {
+        rv = os_cursor_fetch(ex->cur, ex->q, ex->asked, res, ex->batch);
+        if (rv != APR_SUCCESS || PQntuples(*res) > 0 || ex->q == ex->nq - 1) {
+            return rv;
+        }
+        ex->q++;
+    }
 }
 
-/* Everything that can still become an HTTP status: the query is declared,
- * ?offset= rows skipped in the database, and the first batch is in *res. */
-static int start(os_export *ex, PGresult **res)
+/* The columns of every query, before the first byte: a chain whose
+ * queries disagree would be a ragged file, and labels that do not match
+ * a wrong one. Keeps the first query's for the header. APR_EGENERAL: the
+ * database failed; APR_EINVAL: they disagree (logged here). */
+static apr_status_t check_columns(os_export *ex)
 {
     const os_dir_conf *conf = ex->conf;
-    apr_status_t rv = open_cursor(ex);
-    int n;
+    PGresult *res;
+    int q, n = 0;
 
-    if (rv == APR_SUCCESS && ex->params.offset > 0) {
-        rv = os_cursor_move(ex->cur, ex->params.offset);
+    for (q = 0; q < ex->nq; q++) {
+        if (os_cursor_describe(ex->cur, q, &res, ex->batch) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        if (q == 0) {
+            ex->desc = res;
+            n = PQnfields(res);
+        }
+        else if (PQnfields(res) != n) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
+                          OSLOGNO(00020) "%s: OrderStreamSQL #%d returns %d "
+                                         "columns, #1 returns %d; the queries "
+                                         "of a chain must agree",
+                          conf->location, q + 1, PQnfields(res), n);
+            return APR_EINVAL;
+        }
     }
-    if (rv == APR_SUCCESS) {
-        rv = fetch(ex, res);
-    }
-    if (rv != APR_SUCCESS && os_cursor_broken(ex->cur)) {
-        log_pgerr(ex, OSLOGNO(00017), "database unreachable");
-        return unavailable(ex, APLOG_ERR, "the database connection is lost");
-    }
-    if (rv != APR_SUCCESS) {
-        log_pgerr(ex, OSLOGNO(00012), "query failed");
-        ex->outcome = os_cursor_timed_out(ex->cur) ? OS_TIMEOUT : OS_DB_ERROR;
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    n = PQnfields(*res);
     if (os_config_header_mode(conf) == OS_HEADER_LABELS
         && conf->labels->nelts != n) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
                       OSLOGNO(00013) "%s: OrderStreamHeader has %d labels "
                                      "but the query returns %d columns",
                       conf->location, conf->labels->nelts, n);
-        os_cursor_abort(ex->cur);
-        ex->outcome = OS_DB_ERROR;
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return APR_EINVAL;
     }
-    return OK;
+    return APR_SUCCESS;
+}
+
+/* Everything that can still become an HTTP status: the queries are
+ * declared and described, ?offset= rows skipped in the database, and the
+ * first batch is in *res. */
+static int start(os_export *ex, PGresult **res)
+{
+    apr_status_t rv = open_cursor(ex);
+
+    if (rv == APR_SUCCESS) {
+        rv = check_columns(ex);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = skip(ex);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = fetch(ex, res);
+    }
+    if (rv == APR_SUCCESS) {
+        return OK;
+    }
+    if (rv != APR_EINVAL && os_cursor_broken(ex->cur)) {
+        log_pgerr(ex, OSLOGNO(00017), "database unreachable");
+        return unavailable(ex, APLOG_ERR, "the database connection is lost");
+    }
+    if (rv != APR_EINVAL) {
+        log_pgerr(ex, OSLOGNO(00012), "query failed");
+    }
+    os_cursor_abort(ex->cur);
+    ex->outcome = rv != APR_EINVAL && os_cursor_timed_out(ex->cur)
+        ? OS_TIMEOUT
+        : OS_DB_ERROR;
+    return HTTP_INTERNAL_SERVER_ERROR;
 }
 
 /* Appends one field and its delimiter or the line end. */
@@ -250,8 +337,9 @@ static apr_status_t put_field(os_export *ex, const char *v, apr_size_t len,
     return APR_SUCCESS;
 }
 
-static apr_status_t put_header(os_export *ex, const PGresult *res)
+static apr_status_t put_header(os_export *ex)
 {
+    const PGresult *res = ex->desc;
     os_header_mode mode = os_config_header_mode(ex->conf);
     int i, n = PQnfields(res);
     unsigned lone = n == 1 ? OS_CSV_LONE : 0;
@@ -268,7 +356,8 @@ static apr_status_t put_header(os_export *ex, const PGresult *res)
 
 static apr_status_t put_rows(os_export *ex, const PGresult *res)
 {
-    int row, col, nrows = PQntuples(res), ncols = PQnfields(res);
+    int row, col, nrows = res ? PQntuples(res) : 0;
+    int ncols = res ? PQnfields(res) : 0;
     unsigned lone = ncols == 1 ? OS_CSV_LONE : 0;
     apr_status_t rv;
 
@@ -315,16 +404,15 @@ static int broke(os_export *ex)
 /* Streams batch after batch; res is the first, already fetched. */
 static int stream(os_export *ex, PGresult *res)
 {
-    int got, more;
+    int got;
 
     ex->out = os_out_create(ex->r);
-    if (put_header(ex, res) != APR_SUCCESS) {
+    if (put_header(ex) != APR_SUCCESS) {
         return client_gone(ex);
     }
-    for (;;) {
-        /* A short batch means the cursor is exhausted: no further FETCH. */
+    ex->desc = NULL; /* it lives in the batch pool, cleared below */
+    while (res) {
         got = PQntuples(res);
-        more = ex->asked > 0 && got == ex->asked;
         if (put_rows(ex, res) != APR_SUCCESS
             || os_out_flush(ex->out) != APR_SUCCESS) {
             return client_gone(ex);
@@ -333,8 +421,13 @@ static int stream(os_export *ex, PGresult *res)
         if (ex->left > 0) {
             ex->left -= got;
         }
-        if (!more || ex->left == 0) {
+        /* A short batch means the query is exhausted: on to the next one
+         * of the chain, or done. */
+        if (got < ex->asked && ex->q == ex->nq - 1) {
             break;
+        }
+        if (got < ex->asked) {
+            ex->q++;
         }
         if (fetch(ex, &res) != APR_SUCCESS) {
             return broke(ex);
@@ -389,6 +482,7 @@ static int export(request_rec *r, const os_dir_conf *conf,
     ex.conf = conf;
     ex.params = *params;
     ex.left = params->limit;
+    ex.nq = conf->sql->nelts;
     ex.eol = os_config_eol(conf);
     ex.eol_len = strlen(ex.eol);
     ex.outcome = OS_DB_ERROR; /* until something says otherwise */
@@ -416,7 +510,7 @@ static int is_export(request_rec *r)
     core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
     const char *handler, *err = NULL;
 
-    if (!conf->sql || !core->expr_handler) {
+    if (!os_config_has_sql(conf) || !core->expr_handler) {
         return 0;
     }
     handler = ap_expr_str_exec(r, core->expr_handler, &err);
@@ -482,7 +576,7 @@ int os_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     conf = ap_get_module_config(r->per_dir_config, &orderstream_module);
-    if (!conf->sql) {
+    if (!os_config_has_sql(conf)) {
         /* The config test refuses this; reachable only by AddHandler. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       OSLOGNO(00016) "%s: SetHandler orderstream without "

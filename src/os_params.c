@@ -1,9 +1,13 @@
-/* os_params.c: ?offset=M&limit=N, strictly.
+/* os_params.c: the query string, strictly: ?offset=M&limit=N and the
+ * parameters a Location declares with OrderStreamParam.
  *
- * User input is data: values are only ever numbers handed to MOVE and
- * FETCH counts after they parse as such, and anything this export does not
- * declare is refused with a 400 that names it, rather than ignored, so a
- * typo ("limt=10") never turns a preview into a 40-million-row download.
+ * User input is data: offset and limit are only ever numbers handed to
+ * MOVE and FETCH counts after they parse as such; a declared parameter is
+ * only ever a bind parameter of PQexecParams, and is checked against its
+ * type here first, so a bad value is a 400 that says what was expected
+ * rather than a 500 from PostgreSQL. Anything this export does not declare
+ * is refused with a 400 that names it, rather than ignored, so a typo
+ * ("limt=10") never turns a preview into a 40-million-row download.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -62,6 +66,405 @@ static const char *shown(const char *v, apr_pool_t *p)
     return out;
 }
 
+/* ---- the types ---------------------------------------------------------- */
+
+typedef struct os_type_info {
+    const char *name;
+    unsigned int oid; /* pg_type.oid, fixed since PostgreSQL 7 */
+    const char *form; /* the accepted form, for 400s */
+} os_type_info;
+
+/* Indexed by os_param_type. */
+static const os_type_info types[] = {
+    { "int", 20, "a whole number such as 42" },
+    { "numeric", 1700, "a decimal number such as -12.50" },
+    { "date", 1082, "a date YYYY-MM-DD" },
+    { "timestamptz", 1184,
+      "a timestamp YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM] (ISO 8601)" },
+    { "bool", 16, "true or false" },
+    { "text", 25, NULL }, /* os_param_form: it says the length */
+};
+
+/* A numeric of 1000 characters is far past any real filter, and keeps a
+ * value from costing PostgreSQL more than a moment to parse. */
+#define OS_NUMERIC_MAX 1000
+/* The largest maxlength=: a request line is limited to 8190 bytes by
+ * default anyway (LimitRequestLine). */
+#define OS_TEXT_MAXLENGTH_MAX 65536
+#define OS_NAME_MAX 64
+
+unsigned int os_param_oid(os_param_type t)
+{
+    return types[t].oid;
+}
+
+const char *os_param_form(const os_param_decl *d, apr_pool_t *p)
+{
+    if (d->type == OS_PARAM_TEXT) {
+        return apr_psprintf(p, "UTF-8 text of at most %d characters",
+                            d->maxlength);
+    }
+    return types[d->type].form;
+}
+
+/* n decimal digits at s, into *out. */
+static int digits(const char *s, int n, int *out)
+{
+    int i;
+
+    *out = 0;
+    for (i = 0; i < n; i++) {
+        if (!apr_isdigit(s[i])) {
+            return 0;
+        }
+        *out = *out * 10 + (s[i] - '0');
+    }
+    return 1;
+}
+
+/* [+-]digits within bigint; normalised without sign or leading zeros. */
+static const char *check_int(const char *v, apr_pool_t *p)
+{
+    const char *d = v + (*v == '+' || *v == '-');
+    char *end;
+    apr_int64_t n;
+
+    if (!apr_isdigit(*d)) {
+        return NULL;
+    }
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+    return errno || *end ? NULL : apr_psprintf(p, "%" APR_INT64_T_FMT, n);
+}
+
+/* [+-](digits[.digits] | .digits): what a person types; no exponent, NaN
+ * or Infinity, which no filter needs. */
+static const char *check_numeric(const char *v)
+{
+    const char *s = v + (*v == '+' || *v == '-');
+    apr_size_t whole = strspn(s, "0123456789"), frac = 0;
+    const char *end = s + whole;
+
+    if (*end == '.') {
+        frac = strspn(end + 1, "0123456789");
+        end += 1 + frac;
+    }
+    return (whole || frac) && !*end && strlen(v) <= OS_NUMERIC_MAX ? v : NULL;
+}
+
+static int days_in(int year, int month)
+{
+    static const int days[] = { 31, 28, 31, 30, 31, 30,
+                                31, 31, 30, 31, 30, 31 };
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* YYYY-MM-DD, a day the calendar has, year 1 to 9999. */
+static int is_date(const char *v)
+{
+    int y, m, d;
+
+    return digits(v, 4, &y) && v[4] == '-' && digits(v + 5, 2, &m)
+        && v[7] == '-' && digits(v + 8, 2, &d) && y >= 1 && m >= 1
+        && m <= 12 && d >= 1 && d <= days_in(y, m);
+}
+
+static const char *check_date(const char *v)
+{
+    return strlen(v) == 10 && is_date(v) ? v : NULL;
+}
+
+/* Z, +HH, +HHMM or +HH:MM (or -), at most 15:59 as PostgreSQL allows;
+ * written as +HH:MM. */
+static const char *zone(const char *s, apr_pool_t *p)
+{
+    int h, m = 0;
+
+    if (!*s || ((*s == 'Z' || *s == 'z') && !s[1])) {
+        return "+00:00"; /* no offset: UTC, as the file names are */
+    }
+    if ((*s != '+' && *s != '-') || !digits(s + 1, 2, &h)) {
+        return NULL;
+    }
+    if (s[3] == ':' ? !digits(s + 4, 2, &m) || s[6]
+        : s[3] ? !digits(s + 3, 2, &m) || s[5]
+               : 0) {
+        return NULL;
+    }
+    return h <= 15 && m <= 59 ? apr_psprintf(p, "%c%02d:%02d", *s, h, m)
+                              : NULL;
+}
+
+/* ISO 8601: a date, or date T|space HH:MM[:SS[.f{1,6}]] and a zone. */
+static const char *check_timestamptz(const char *v, apr_pool_t *p)
+{
+    const char *s = v + 10, *z;
+    int h, mi, sec = 0;
+    apr_size_t frac = 0;
+
+    if (strlen(v) < 10 || !is_date(v)) {
+        return NULL;
+    }
+    if (!*s) {
+        return apr_pstrcat(p, v, " 00:00:00+00:00", NULL);
+    }
+    if ((*s != 'T' && *s != 't' && *s != ' ') || !digits(s + 1, 2, &h)
+        || s[3] != ':' || !digits(s + 4, 2, &mi)) {
+        return NULL;
+    }
+    s += 6;
+    if (*s == ':' && digits(s + 1, 2, &sec)) {
+        s += 3;
+        if (*s == '.') {
+            frac = strspn(s + 1, "0123456789");
+            if (frac < 1 || frac > 6) {
+                return NULL;
+            }
+            s += 1 + frac;
+        }
+    }
+    if (h > 23 || mi > 59 || sec > 59 || (z = zone(s, p)) == NULL) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%.10s %02d:%02d:%02d%s%.*s%s", v, h, mi, sec,
+                        frac ? "." : "", (int)frac,
+                        frac ? s - frac : "", z);
+}
+
+static const char *check_bool(const char *v)
+{
+    static const char *const yes[] = { "true", "t", "yes", "on", "1", NULL };
+    static const char *const no[] = { "false", "f", "no", "off", "0", NULL };
+    int i;
+
+    for (i = 0; yes[i]; i++) {
+        if (!strcasecmp(v, yes[i])) {
+            return "true";
+        }
+        if (!strcasecmp(v, no[i])) {
+            return "false";
+        }
+    }
+    return NULL;
+}
+
+/* The length of the UTF-8 sequence at s (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0. */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned char lo = 0x80, hi = 0xbf;
+    int n, i;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        n = 2;
+    }
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        n = 3;
+        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+        hi = s[0] == 0xed ? 0x9f : 0xbf;
+    }
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        n = 4;
+        lo = s[0] == 0xf0 ? 0x90 : 0x80;
+        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+    }
+    else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+/* UTF-8 (the database's client_encoding is), at most max characters. */
+static const char *check_text(const char *v, int max)
+{
+    const unsigned char *s = (const unsigned char *)v;
+    int chars = 0, n;
+
+    for (; *s; s += n, chars++) {
+        if ((n = utf8_len(s)) == 0 || chars >= max) {
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* v as d's type, normalised; NULL when it is not one. */
+static const char *check(const os_param_decl *d, const char *v, apr_pool_t *p)
+{
+    switch (d->type) {
+    case OS_PARAM_INT:
+        return check_int(v, p);
+    case OS_PARAM_NUMERIC:
+        return check_numeric(v);
+    case OS_PARAM_DATE:
+        return check_date(v);
+    case OS_PARAM_TIMESTAMPTZ:
+        return check_timestamptz(v, p);
+    case OS_PARAM_BOOL:
+        return check_bool(v);
+    default:
+        return check_text(v, d->maxlength);
+    }
+}
+
+const char *os_param_value(const os_param_decl *d, const char *v,
+                           const char **out, apr_pool_t *p)
+{
+    *out = check(d, v, p);
+    if (*out) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%s: expected %s, got \"%s\"", d->name,
+                        os_param_form(d, p), shown(v, p));
+}
+
+/* ---- OrderStreamParam NAME TYPE [required | default=V] [maxlength=N] ---- */
+
+static const char *declare_name(os_param_decl *d, const char *name,
+                                apr_pool_t *p)
+{
+    apr_size_t n = strlen(name);
+
+    if (!n || n > OS_NAME_MAX || apr_isdigit(*name)
+        || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+               != n) {
+        return apr_psprintf(p,
+                            "\"%s\" is not a parameter name: use letters, "
+                            "digits and _, not starting with a digit, at "
+                            "most %d",
+                            shown(name, p), OS_NAME_MAX);
+    }
+    if (!strcmp(name, "offset") || !strcmp(name, "limit")
+        || !strcmp(name, "format")) {
+        return apr_psprintf(p, "\"%s\" is reserved (offset, limit and format "
+                               "are the module's own)",
+                            name);
+    }
+    d->name = name;
+    return NULL;
+}
+
+static const char *declare_type(os_param_decl *d, const char *type,
+                                apr_pool_t *p)
+{
+    int t;
+
+    for (t = 0; t < (int)(sizeof(types) / sizeof(types[0])); t++) {
+        if (!strcasecmp(type, types[t].name)) {
+            d->type = (os_param_type)t;
+            d->maxlength = t == OS_PARAM_TEXT ? OS_PARAM_TEXT_MAX : 0;
+            return NULL;
+        }
+    }
+    return apr_psprintf(p,
+                        "%s: \"%s\" is not a type: int, numeric, date, "
+                        "timestamptz, bool or text",
+                        d->name, shown(type, p));
+}
+
+static const char *declare_maxlength(os_param_decl *d, const char *v,
+                                     apr_pool_t *p)
+{
+    char *end;
+    apr_int64_t n;
+
+    if (d->type != OS_PARAM_TEXT) {
+        return apr_psprintf(p, "%s: maxlength= is for text parameters only",
+                            d->name);
+    }
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+    if (!apr_isdigit(*v) || errno || *end || n < 1
+        || n > OS_TEXT_MAXLENGTH_MAX) {
+        return apr_psprintf(p,
+                            "%s: maxlength= wants a whole number from 1 to "
+                            "%d, got \"%s\"",
+                            d->name, OS_TEXT_MAXLENGTH_MAX, shown(v, p));
+    }
+    d->maxlength = (int)n;
+    return NULL;
+}
+
+/* The options after the type; default= is checked once maxlength= is
+ * known. */
+static const char *declare_options(os_param_decl *d, int argc,
+                                   char *const argv[], const char **dflt,
+                                   apr_pool_t *p)
+{
+    const char *err;
+    int i;
+
+    for (i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcasecmp(o, "required")) {
+            d->required = 1;
+        }
+        else if (!strncasecmp(o, "default=", 8)) {
+            *dflt = o + 8;
+        }
+        else if (!strncasecmp(o, "maxlength=", 10)) {
+            if ((err = declare_maxlength(d, o + 10, p)) != NULL) {
+                return err;
+            }
+        }
+        else {
+            return apr_psprintf(p,
+                                "%s: \"%s\" is not an option: required, "
+                                "default=VALUE or maxlength=N",
+                                d->name, shown(o, p));
+        }
+    }
+    return NULL;
+}
+
+const char *os_param_declare(os_param_decl *d, int argc, char *const argv[],
+                             apr_pool_t *p)
+{
+    const char *err, *dflt = NULL;
+
+    memset(d, 0, sizeof(*d));
+    if (argc < 1 || (err = declare_name(d, argv[0], p)) != NULL) {
+        return argc < 1 ? "give a name and a type" : err;
+    }
+    if (argc < 2) {
+        return apr_psprintf(p, "%s: give a type: int, numeric, date, "
+                               "timestamptz, bool or text",
+                            d->name);
+    }
+    if ((err = declare_type(d, argv[1], p)) != NULL
+        || (err = declare_options(d, argc, argv, &dflt, p)) != NULL) {
+        return err;
+    }
+    if (dflt && d->required) {
+        return apr_psprintf(p, "%s: required and default= exclude each other",
+                            d->name);
+    }
+    if (dflt && !*dflt) {
+        return apr_psprintf(p, "%s: default= needs a value", d->name);
+    }
+    if (dflt && (d->dflt = check(d, dflt, p)) == NULL) {
+        return apr_psprintf(p, "%s: default=%s is not %s", d->name,
+                            shown(dflt, p), os_param_form(d, p));
+    }
+    return NULL;
+}
+
+/* ---- the query string --------------------------------------------------- */
+
 /* A whole number from 0 to max into *out, or an error naming name. */
 static const char *whole(const char *name, const char *v, apr_int64_t max,
                          apr_int64_t *out, apr_pool_t *p)
@@ -80,13 +483,49 @@ static const char *whole(const char *name, const char *v, apr_int64_t max,
     return NULL;
 }
 
-/* One name=value pair; *seen tracks repeats (bit 0 offset, bit 1 limit). */
+/* offset or limit (bit 1 or 2 of *seen). */
+static const char *preview(const char *name, const char *value,
+                           const os_params_rules *rules, os_params *out,
+                           unsigned *seen, apr_pool_t *p)
+{
+    unsigned bit = !strcmp(name, "offset") ? 1 : 2;
+    apr_int64_t max;
+
+    if (!rules->preview) {
+        return apr_psprintf(p, "%s: previews are off for this export", name);
+    }
+    if (*seen & bit) {
+        return apr_psprintf(p, "%s: given more than once", name);
+    }
+    *seen |= bit;
+    if (!*value) {
+        return NULL; /* empty: absent */
+    }
+    max = bit == 2 && rules->max_limit ? rules->max_limit : APR_INT64_MAX;
+    return whole(name, value, max, bit == 1 ? &out->offset : &out->limit, p);
+}
+
+/* The declaration called name, or -1. */
+static int find_decl(const os_params_rules *rules, const char *name)
+{
+    int i;
+
+    for (i = 0; rules->decls && i < rules->decls->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(rules->decls, i, os_param_decl).name,
+                    name)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* One name=value pair; given[] marks the declared ones seen. */
 static const char *one(char *pair, const os_params_rules *rules,
-                       os_params *out, unsigned *seen, apr_pool_t *p)
+                       os_params *out, unsigned *seen, char *given,
+                       apr_pool_t *p)
 {
     char *value = strchr(pair, '=');
-    apr_int64_t max;
-    unsigned bit;
+    int i;
 
     if (value) {
         *value++ = '\0';
@@ -94,46 +533,66 @@ static const char *one(char *pair, const os_params_rules *rules,
     if (!unescape(pair) || (value && !unescape(value))) {
         return apr_psprintf(p, "%s: badly escaped", shown(pair, p));
     }
-    if (!strcmp(pair, "offset")) {
-        bit = 1;
+    if (!value) {
+        value = ""; /* "?since" is "?since=": absent */
     }
-    else if (!strcmp(pair, "limit")) {
-        bit = 2;
+    if (!strcmp(pair, "offset") || !strcmp(pair, "limit")) {
+        return preview(pair, value, rules, out, seen, p);
     }
-    else {
+    if ((i = find_decl(rules, pair)) < 0) {
         return apr_psprintf(p, "%s: not a parameter of this export",
                             shown(pair, p));
     }
-    if (!rules->preview) {
-        return apr_psprintf(p, "%s: previews are off for this export", pair);
-    }
-    if (*seen & bit) {
+    if (given[i]) {
         return apr_psprintf(p, "%s: given more than once", pair);
     }
-    *seen |= bit;
-    max = bit == 2 && rules->max_limit ? rules->max_limit : APR_INT64_MAX;
-    return whole(pair, value ? value : "", max,
-                 bit == 1 ? &out->offset : &out->limit, p);
+    given[i] = 1;
+    if (!*value) {
+        return NULL;
+    }
+    return os_param_value(&APR_ARRAY_IDX(rules->decls, i, os_param_decl),
+                          value, &out->values[i], p);
+}
+
+/* Absent parameters: their default, SQL NULL, or a 400 when required. */
+static const char *absent(const os_params_rules *rules, os_params *out,
+                          apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; i < out->nvalues; i++) {
+        const os_param_decl *d =
+            &APR_ARRAY_IDX(rules->decls, i, os_param_decl);
+        if (out->values[i]) {
+            continue;
+        }
+        if (d->required) {
+            return apr_psprintf(p, "%s: missing; expected %s", d->name,
+                                os_param_form(d, p));
+        }
+        out->values[i] = d->dflt;
+    }
+    return NULL;
 }
 
 const char *os_params_parse(const char *args, const os_params_rules *rules,
                             os_params *out, apr_pool_t *p)
 {
-    char *copy, *pair, *state;
+    char *copy, *pair, *state, *given;
     unsigned seen = 0;
     const char *err;
 
     out->offset = 0;
     out->limit = -1;
-    if (!args || !*args) {
-        return NULL;
-    }
-    copy = apr_pstrdup(p, args);
+    out->nvalues = rules->decls ? rules->decls->nelts : 0;
+    out->values = apr_pcalloc(p, sizeof(*out->values) * (out->nvalues + 1));
+    given = apr_pcalloc(p, (apr_size_t)out->nvalues + 1);
+    copy = apr_pstrdup(p, args ? args : "");
     for (pair = apr_strtok(copy, "&", &state); pair;
          pair = apr_strtok(NULL, "&", &state)) {
-        if ((err = one(pair, rules, out, &seen, p)) != NULL) {
+        if ((err = one(pair, rules, out, &seen, given, p)) != NULL) {
             return err;
         }
     }
-    return NULL;
+    return absent(rules, out, p);
 }

@@ -1,26 +1,73 @@
 /* os_params.h: the query string of an export, validated before the
- * database is touched. Needs only APR. */
+ * database is touched: ?offset= and ?limit=, and the filters a Location
+ * declares with OrderStreamParam. Needs only APR. */
 #ifndef OS_PARAMS_H
 #define OS_PARAMS_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
+
+/* The types an OrderStreamParam may have. */
+typedef enum {
+    OS_PARAM_INT,         /* bigint: [+-]digits */
+    OS_PARAM_NUMERIC,     /* numeric: [+-]digits[.digits] */
+    OS_PARAM_DATE,        /* date: YYYY-MM-DD */
+    OS_PARAM_TIMESTAMPTZ, /* timestamptz: ISO 8601, UTC without an offset */
+    OS_PARAM_BOOL,        /* boolean: true/false, yes/no, on/off, 1/0 */
+    OS_PARAM_TEXT         /* text: UTF-8, at most maxlength characters */
+} os_param_type;
+
+/* One "OrderStreamParam NAME TYPE [required | default=VALUE]
+ * [maxlength=N]"; the Nth declaration of a Location binds to $N. */
+typedef struct os_param_decl {
+    const char *name;
+    os_param_type type;
+    int required;
+    const char *dflt; /* value bound when absent, as normalised; NULL: none */
+    int maxlength;    /* text: characters; 0 for the other types */
+} os_param_decl;
+
+/* Default maxlength of a text parameter. */
+#define OS_PARAM_TEXT_MAX 256
+
+/* Fills *d from the directive's words (argv[0] is NAME). Returns NULL, or
+ * a message naming what is wrong (without the directive's name). */
+const char *os_param_declare(os_param_decl *d, int argc, char *const argv[],
+                             apr_pool_t *p);
+
+/* PostgreSQL's type OID for t: the type the bind parameter is sent as. */
+unsigned int os_param_oid(os_param_type t);
+
+/* The accepted form, for messages: "a date YYYY-MM-DD". */
+const char *os_param_form(const os_param_decl *d, apr_pool_t *p);
+
+/* Checks v (URL-decoded, non-empty) against d's type. Returns NULL with
+ * *out the value to bind (normalised: "true", "2024-05-01 13:45:00+00:00"),
+ * or the 400 message 'NAME: expected FORM, got "V"'. */
+const char *os_param_value(const os_param_decl *d, const char *v,
+                           const char **out, apr_pool_t *p);
 
 /* What the Location allows. */
 typedef struct os_params_rules {
     int preview;           /* offset and limit accepted */
     apr_int64_t max_limit; /* largest limit; 0: no limit of its own */
+    const apr_array_header_t *decls; /* os_param_decl; NULL: none */
 } os_params_rules;
 
 /* What the request asked for. */
 typedef struct os_params {
-    apr_int64_t offset; /* rows to skip; 0 */
-    apr_int64_t limit;  /* rows to send at most; -1: all */
+    apr_int64_t offset;  /* rows to skip; 0 */
+    apr_int64_t limit;   /* rows to send at most; -1: all */
+    const char **values; /* one per declaration; NULL binds SQL NULL */
+    int nvalues;
 } os_params;
 
 /* Parses args (r->args, may be NULL) into out. Returns NULL, or a one-line
  * message for the client that starts with the parameter's name, e.g.
  * 'limit: expected a whole number from 0 to 100, got "abc"'. A parameter
- * that is not known, given twice, badly escaped or malformed is an error. */
+ * that is not known, given twice, badly escaped or malformed is an error;
+ * an empty one ("since=", as an HTML form sends an empty field) counts as
+ * absent. */
 const char *os_params_parse(const char *args, const os_params_rules *rules,
                             os_params *out, apr_pool_t *p);
 

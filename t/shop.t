@@ -7,13 +7,14 @@ use warnings;
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OrderStreamTest qw(conf_locations copy_csv csv_line lf_to_crlf
-                       count_records repo_conf);
+                       count_records repo_conf bind_sql);
 
 plan tests => 9;
 
 my $conf = conf_locations(repo_conf('orderstream.conf'))->{'/exports/orders.csv'};
 ok $conf, 'conf/orderstream.conf has <Location /exports/orders.csv>';
-my $sql    = $conf->{OrderStreamSQL}[0];
+# No filter given: since, until and email are NULL.
+my $sql    = bind_sql($conf->{OrderStreamSQL}[0], 'NULL::date', 'NULL::date', 'NULL::text');
 my @labels = @{ $conf->{OrderStreamHeader} || [] };
 my ($file) = @{ $conf->{OrderStreamFilename} || [] };
 

@@ -29,6 +29,7 @@ our @EXPORT_OK = qw(
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
+    bind_sql
 );
 
 # Where two bodies first differ, CR and LF made visible
@@ -151,6 +152,17 @@ sub location_sql {
         or die "no <Location $location> in $file";
     my $sql = $l->{OrderStreamSQL} or die "no OrderStreamSQL in $location";
     return $sql->[0];
+}
+
+# SQL with its $N placeholders replaced by the Nth of LITERALS (SQL text,
+# e.g. "NULL::date" or "'2024-01-01'::date"), so that psql's COPY can run
+# a query the module runs with bind parameters. Only for the test's own
+# queries: a $N inside a string literal would be replaced too.
+sub bind_sql {
+    my ($sql, @literals) = @_;
+    $sql =~ s/\$(\d+)/
+        $1 >= 1 && $1 <= @literals ? "($literals[$1 - 1])" : die "no literal for \$$1"/ge;
+    return $sql;
 }
 
 # --- the oracle ----------------------------------------------------------

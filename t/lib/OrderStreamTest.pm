@@ -20,7 +20,7 @@ use Apache::Test ();
 use Apache::TestRequest ();
 
 our @EXPORT_OK = qw(
-    conf_locations location_sql extra_conf repo_conf
+    conf_locations location_sql location_sqls extra_conf repo_conf
     copy_csv psql_value csv_line lf_to_crlf count_records
     raw_request dechunk idle_in_transaction wait_no_idle_in_transaction
     module_so httpd_config_test explain_difference
@@ -140,6 +140,8 @@ sub conf_locations {
         next unless $cur;
         my ($name, @args) = _conf_words($line);
         $cur->{$name} = \@args;
+        # every occurrence too: OrderStreamSQL may be given several times
+        push @{ $cur->{"$name*"} }, \@args;
     }
     return \%loc;
 }
@@ -152,6 +154,16 @@ sub location_sql {
         or die "no <Location $location> in $file";
     my $sql = $l->{OrderStreamSQL} or die "no OrderStreamSQL in $location";
     return $sql->[0];
+}
+
+# All OrderStreamSQL of LOCATION in FILE, in order: a chained export.
+sub location_sqls {
+    my ($location, $file) = @_;
+    $file ||= extra_conf();
+    my $l = conf_locations($file)->{$location}
+        or die "no <Location $location> in $file";
+    my $all = $l->{'OrderStreamSQL*'} or die "no OrderStreamSQL in $location";
+    return map { $_->[0] } @$all;
 }
 
 # SQL with its $N placeholders replaced by the Nth of LITERALS (SQL text,

@@ -1,12 +1,13 @@
 /* os_handler.c: one export, from request to last chunk.
  *
  * The order of events is what the client can rely on:
- *  1. acquire a pooled connection, BEGIN, DECLARE, first FETCH: any failure
- *     here is still an ordinary HTTP status (503, 500) with nothing sent;
+ *  1. acquire a pooled connection, BEGIN, DECLARE every query of the chain,
+ *     describe them, MOVE past ?offset=, first FETCH: any failure here is
+ *     still an ordinary HTTP status (503, 500) with nothing sent;
  *  2. only then the header row and the rows, batch by batch: a failure from
  *     here on ends the body as a cut download (os_out_fail), never as a
  *     short file that looks complete;
- *  3. CLOSE and COMMIT, then EOS.
+ *  3. COMMIT (which closes the cursors), then EOS.
  * A pre-cleanup on r->pool gives the connection back idle whatever happened
  * (with DBDPersist Off the connection lives in a subpool of r->pool, which
  * is destroyed before ordinary cleanups run: only a pre-cleanup is in time).

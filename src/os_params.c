@@ -525,12 +525,18 @@ static const char *one(char *pair, const os_params_rules *rules,
                        apr_pool_t *p)
 {
     char *value = strchr(pair, '=');
+    const char *sent;
     int i;
 
     if (value) {
         *value++ = '\0';
     }
-    if (!unescape(pair) || (value && !unescape(value))) {
+    /* unescape() stops half way on a bad escape: name it as it was sent */
+    sent = apr_pstrdup(p, pair);
+    if (!unescape(pair)) {
+        return apr_psprintf(p, "%s: badly escaped", shown(sent, p));
+    }
+    if (value && !unescape(value)) {
         return apr_psprintf(p, "%s: badly escaped", shown(pair, p));
     }
     if (!value) {

@@ -164,6 +164,8 @@ static void test_preview(void)
     check("limit=5", 0, 0, "limit: previews are off for this export", 0, 0);
     check("offset=%zz", 1, 0, "offset: badly escaped", 0, 0);
     check("offset=%00", 1, 0, "offset: badly escaped", 0, 0);
+    check("a%41%zz=1", 1, 0, "a%41%zz: badly escaped", 0, 0);
+    check("of%66set=%zz", 1, 0, "offset: badly escaped", 0, 0);
     check("limit=1;DROP TABLE x", 1, 0,
           "limit: expected a whole number from 0 to 9223372036854775807, "
           "got \"1;DROP TABLE x\"",

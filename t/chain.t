@@ -18,7 +18,7 @@ use File::Spec ();
 use Time::HiRes ();
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
-use OrderStreamTest qw(location_sqls copy_csv psql_value psql_super csv_line
+use OrderStreamTest qw(body_is location_sqls copy_csv psql_value psql_super csv_line
                        lf_to_crlf count_records conf_locations repo_conf
                        explain_difference raw_request raw_start raw_read
                        raw_close raw_result dechunk unique_tag
@@ -34,19 +34,6 @@ sub sqls { return location_sqls($_[0], $conf) }
 
 # (q1) UNION ALL (q2) ...: what a chain must equal.
 sub union_sql { return join ' UNION ALL ', map { "($_)" } @_ }
-
-# GET PATH: one test that it is a 200 with exactly WANT as body.
-sub body_is {
-    my ($path, $want, $name) = @_;
-    my $res = GET $path;
-    my $got = $res->content;
-    my $ok = $res->code == 200 && $got eq $want;
-    ok $ok, $name
-        or diag "GET $path: " . $res->code . "\n"
-            . ($res->code == 200 ? explain_difference($got, $want)
-                                 : substr($got, 0, 300));
-    return $res;
-}
 
 # Error-log lines of ours at level error.
 sub our_errors {

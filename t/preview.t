@@ -12,7 +12,7 @@ use warnings;
 
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
-use OrderStreamTest qw(location_sql copy_csv csv_line lf_to_crlf bind_sql
+use OrderStreamTest qw(body_is location_sql copy_csv csv_line lf_to_crlf bind_sql
                        explain_difference repo_conf
                        conf_locations raw_request dechunk unique_tag
                        wait_outcome_line outcome_lines wait_outcome_url
@@ -20,19 +20,6 @@ use OrderStreamTest qw(location_sql copy_csv csv_line lf_to_crlf bind_sql
                        wait_no_idle_in_transaction count_records);
 
 plan tests => 204;
-
-# GET PATH: one test that it is a 200 with exactly WANT as body.
-sub body_is {
-    my ($path, $want, $name) = @_;
-    my $res = GET $path;
-    my $got = $res->content;
-    my $ok = $res->code == 200 && $got eq $want;
-    ok $ok, $name
-        or diag "GET $path: " . $res->code . "\n"
-            . ($res->code == 200 ? explain_difference($got, $want)
-                                 : substr($got, 0, 300));
-    return $res;
-}
 
 # The lines of an LF body (no field of these exports holds a line break).
 sub lines_of { my ($body) = @_; return split /(?<=\n)/, $body }

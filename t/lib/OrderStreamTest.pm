@@ -29,8 +29,23 @@ our @EXPORT_OK = qw(
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
-    bind_sql
+    bind_sql body_is
 );
+
+# GET PATH (on the current Apache::TestRequest module): one test that it is
+# a 200 with exactly WANT as body; diagnoses where they differ. Returns the
+# response.
+sub body_is {
+    my ($path, $want, $name) = @_;
+    my $res = Apache::TestRequest::GET($path);
+    my $got = $res->content;
+    my $ok = $res->code == 200 && $got eq $want;
+    Test::More::ok($ok, $name)
+        or Test::More::diag("GET $path: " . $res->code . "\n"
+            . ($res->code == 200 ? explain_difference($got, $want)
+                                 : substr($got, 0, 300)));
+    return $res;
+}
 
 # Where two bodies first differ, CR and LF made visible
 # (for diag when two bodies differ).

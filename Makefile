@@ -45,9 +45,10 @@ t/unit/test_csv: t/unit/test_csv.c src/os_csv.c src/os_csv.h
 	$(CC) $(WARN) -O2 -g -o $@ t/unit/test_csv.c src/os_csv.c
 
 APR_CONFIG ?= $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
-t/unit/test_params: t/unit/test_params.c src/os_params.c src/os_params.h
+t/unit/test_params: t/unit/test_params.c src/os_params.c src/os_params.h \
+	    src/os_format.c src/os_format.h
 	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
-	    -o $@ t/unit/test_params.c src/os_params.c \
+	    -o $@ t/unit/test_params.c src/os_params.c src/os_format.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
 t/unit/test_sql: t/unit/test_sql.c src/os_sql.c src/os_sql.h
@@ -57,7 +58,12 @@ t/unit/test_sql: t/unit/test_sql.c src/os_sql.c src/os_sql.h
 
 # Under valgrind too: the formatter writes into buffers sized by a
 # worst-case macro, and an overrun there must fail here, not in httpd.
-UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql
+t/unit/test_format: t/unit/test_format.c src/os_format.c src/os_format.h
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_format.c src/os_format.c \
+	    $(shell $(APR_CONFIG) --link-ld)
+
+UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
 	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done

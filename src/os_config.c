@@ -38,6 +38,12 @@
 /* Retry-After on a 503: a few seconds, about the time a small export
  * takes to finish and free its connection. */
 #define OS_DEFAULT_RETRY_AFTER 5
+/* The rows one NDJSON line may fold together (OrderStreamGroupBy): the
+ * module writes a group as it reads it, but the client that reads the
+ * line holds it whole; 10,000 order items is ~1 MB of JSON, past any real
+ * order and far below what would hurt a client. */
+#define OS_DEFAULT_MAX_GROUP_ROWS 10000
+#define OS_MAX_GROUP_ROWS 10000000
 
 APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
 
@@ -52,6 +58,9 @@ void *os_config_create_dir(apr_pool_t *p, char *dir)
     conf->retry_after = -1;
     conf->max_limit = -1;
     conf->preview = -1;
+    conf->bom = -1;
+    conf->formula_guard = -1;
+    conf->group_by = -1;
     return conf;
 }
 
@@ -79,12 +88,66 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->retry_after != -1 ? add->retry_after : base->retry_after;
     conf->max_limit = add->max_limit != -1 ? add->max_limit : base->max_limit;
     conf->preview = add->preview != -1 ? add->preview : base->preview;
+    conf->format = add->format ? add->format : base->format;
+    conf->formats = add->formats ? add->formats : base->formats;
+    conf->delimiter = add->delimiter ? add->delimiter : base->delimiter;
+    conf->bom = add->bom != -1 ? add->bom : base->bom;
+    conf->formula_guard =
+        add->formula_guard != -1 ? add->formula_guard : base->formula_guard;
+    conf->group_by = add->group_by != -1 ? add->group_by : base->group_by;
+    conf->group_label =
+        add->group_by != -1 ? add->group_label : base->group_label;
+    conf->max_group_rows =
+        add->max_group_rows ? add->max_group_rows : base->max_group_rows;
     return conf;
 }
 
 int os_config_has_sql(const os_dir_conf *conf)
 {
     return conf->sql && conf->sql->nelts > 0;
+}
+
+unsigned os_config_formats(const os_dir_conf *conf)
+{
+    return conf->formats ? conf->formats : OS_FMT_ALL;
+}
+
+/* A default that OrderStreamFormats does not allow (set in another
+ * section) gives way to the first one it does. */
+os_format os_config_format(const os_dir_conf *conf)
+{
+    os_format f = conf->format ? conf->format : OS_FMT_CSV;
+
+    return (os_config_formats(conf) & f) ? f
+                                         : os_format_first(
+                                               os_config_formats(conf));
+}
+
+char os_config_delimiter(const os_dir_conf *conf)
+{
+    return conf->delimiter ? conf->delimiter : ',';
+}
+
+int os_config_bom(const os_dir_conf *conf)
+{
+    return conf->bom == 1;
+}
+
+int os_config_formula_guard(const os_dir_conf *conf)
+{
+    return conf->formula_guard == 1;
+}
+
+int os_config_group_by(const os_dir_conf *conf, const char **label)
+{
+    *label = conf->group_label;
+    return conf->group_by > 0 ? conf->group_by : 0;
+}
+
+int os_config_max_group_rows(const os_dir_conf *conf)
+{
+    return conf->max_group_rows ? conf->max_group_rows
+                                : OS_DEFAULT_MAX_GROUP_ROWS;
 }
 
 int os_config_fetch_rows(const os_dir_conf *conf)
@@ -128,6 +191,7 @@ void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules)
     rules->preview = conf->preview != 0; /* on unless "off" */
     rules->max_limit = conf->max_limit < 0 ? 0 : conf->max_limit;
     rules->decls = conf->params;
+    rules->formats = os_config_formats(conf);
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are
@@ -159,6 +223,38 @@ static apr_status_t forget_sections(void *unused)
     return APR_SUCCESS;
 }
 
+/* Inside <Location PATH> with a PATH that is a URL, not a pattern
+ * (<LocationMatch>, "~", or wildcards): one a page can link to. */
+static int is_literal_location(cmd_parms *cmd)
+{
+    const ap_directive_t *sect = cmd->directive->parent;
+
+    return sect && !strcasecmp(sect->directive, "<Location") && cmd->path
+        && *cmd->path == '/' && !strpbrk(cmd->path, "*?[~");
+}
+
+apr_array_header_t *os_config_export_paths(server_rec *s, apr_pool_t *p)
+{
+    apr_array_header_t *paths = apr_array_make(p, 8, sizeof(const char *));
+    int i, j;
+
+    for (i = 0; os_sections && i < os_sections->nelts; i++) {
+        const os_dir_conf *c = APR_ARRAY_IDX(os_sections, i, os_dir_conf *);
+        if (c->server != s || !c->literal || !os_config_has_sql(c)) {
+            continue;
+        }
+        for (j = 0; j < paths->nelts; j++) {
+            if (!strcmp(APR_ARRAY_IDX(paths, j, const char *), c->location)) {
+                break;
+            }
+        }
+        if (j == paths->nelts) {
+            APR_ARRAY_PUSH(paths, const char *) = c->location;
+        }
+    }
+    return paths;
+}
+
 static void remember_section(cmd_parms *cmd, os_dir_conf *conf)
 {
     if (conf->sql || conf->params) {
@@ -170,6 +266,8 @@ static void remember_section(cmd_parms *cmd, os_dir_conf *conf)
                                   apr_pool_cleanup_null);
     }
     APR_ARRAY_PUSH(os_sections, os_dir_conf *) = conf;
+    conf->server = cmd->server;
+    conf->literal = is_literal_location(cmd);
     conf->sql = apr_array_make(cmd->pool, 1, sizeof(const char *));
     conf->sql_at = apr_array_make(cmd->pool, 1, sizeof(const char *));
     conf->params = apr_array_make(cmd->pool, 1, sizeof(os_param_decl));
@@ -282,25 +380,6 @@ static const char *set_header(cmd_parms *cmd, void *dconf, const char *args)
  * printable ASCII without quote, backslash or path separators, so no
  * escaping is needed and no browser can be led outside its download
  * folder. */
-static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    os_dir_conf *conf = dconf;
-    const char *c;
-
-    (void)cmd;
-    if (!*arg) {
-        return "OrderStreamFilename: the name is empty";
-    }
-    for (c = arg; *c; c++) {
-        if (*c < 0x20 || *c > 0x7e || strchr("\"\\/", *c)) {
-            return "OrderStreamFilename: use printable ASCII without "
-                   "'\"', '\\' or '/'";
-        }
-    }
-    conf->filename = arg;
-    return NULL;
-}
-
 /* Sets *field to arg, a whole number from lo to hi, or says which directive
  * got what. */
 static const char *set_int(cmd_parms *cmd, const char *arg, int lo, int hi,
@@ -318,6 +397,136 @@ static const char *set_int(cmd_parms *cmd, const char *arg, int lo, int hi,
     }
     *field = (int)n;
     return NULL;
+}
+
+/* UTF-8 (os_param_value checks it), no control characters, and none of
+ * '"', '\\' or '/', which would break the header or name a path. strftime
+ * conversions are expanded per request (os_handler.c). */
+static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    os_dir_conf *conf = dconf;
+    os_param_decl text = { "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL,
+                           255 };
+    const char *c, *ok;
+
+    if (!*arg) {
+        return "OrderStreamFilename: the name is empty";
+    }
+    for (c = arg; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr("\"\\/", *c)) {
+            return "OrderStreamFilename: use printable characters without "
+                   "'\"', '\\' or '/'";
+        }
+    }
+    if (os_param_value(&text, arg, &ok, cmd->pool) != NULL) {
+        return "OrderStreamFilename: not UTF-8, or longer than 255 "
+               "characters";
+    }
+    conf->filename = arg;
+    return NULL;
+}
+
+static const char *set_format(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    os_format f = os_format_by_name(arg);
+
+    if (!f) {
+        return apr_psprintf(cmd->pool,
+                            "OrderStreamFormat: \"%s\" is not csv, tsv or "
+                            "ndjson",
+                            arg);
+    }
+    ((os_dir_conf *)dconf)->format = f;
+    return NULL;
+}
+
+static const char *set_formats(cmd_parms *cmd, void *dconf, int argc,
+                               char *const argv[])
+{
+    unsigned mask = 0;
+    int i;
+
+    if (argc < 1) {
+        return "OrderStreamFormats: name one or more of csv, tsv, ndjson";
+    }
+    for (i = 0; i < argc; i++) {
+        os_format f = os_format_by_name(argv[i]);
+        if (!f) {
+            return apr_psprintf(cmd->pool,
+                                "OrderStreamFormats: \"%s\" is not csv, "
+                                "tsv or ndjson",
+                                argv[i]);
+        }
+        mask |= f;
+    }
+    ((os_dir_conf *)dconf)->formats = mask;
+    return NULL;
+}
+
+static const char *set_delimiter(cmd_parms *cmd, void *dconf,
+                                 const char *arg)
+{
+    char d = !strcmp(arg, ",") ? ','
+           : !strcmp(arg, ";") ? ';'
+           : !strcasecmp(arg, "tab") || !strcmp(arg, "\t")
+               || !strcmp(arg, "\\t")
+           ? '\t'
+           : 0;
+
+    if (!d) {
+        return apr_psprintf(cmd->pool,
+                            "OrderStreamDelimiter: \"%s\" is not \",\", "
+                            "\";\" or tab",
+                            arg);
+    }
+    ((os_dir_conf *)dconf)->delimiter = d;
+    return NULL;
+}
+
+static const char *set_bom(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)cmd;
+    ((os_dir_conf *)dconf)->bom = on;
+    return NULL;
+}
+
+static const char *set_formula_guard(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)cmd;
+    ((os_dir_conf *)dconf)->formula_guard = on;
+    return NULL;
+}
+
+/* OrderStreamGroupBy N LABEL, or "off" (inherited grouping undone). The
+ * count is checked against the columns per request, before the first
+ * byte, as header labels are. */
+static const char *set_group_by(cmd_parms *cmd, void *dconf, int argc,
+                                char *const argv[])
+{
+    os_dir_conf *conf = dconf;
+    const char *err;
+
+    if (argc == 1 && !strcasecmp(argv[0], "off")) {
+        conf->group_by = 0;
+        conf->group_label = NULL;
+        return NULL;
+    }
+    if (argc != 2 || !*argv[1]) {
+        return "OrderStreamGroupBy: give the number of key columns and the "
+               "label of the array, e.g. OrderStreamGroupBy 3 items; or off";
+    }
+    if ((err = set_int(cmd, argv[0], 1, 1599, &conf->group_by)) != NULL) {
+        return err;
+    }
+    conf->group_label = argv[1];
+    return NULL;
+}
+
+static const char *set_max_group_rows(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    return set_int(cmd, arg, 1, OS_MAX_GROUP_ROWS,
+                   &((os_dir_conf *)dconf)->max_group_rows);
 }
 
 static const char *set_fetch_rows(cmd_parms *cmd, void *dconf, const char *arg)
@@ -453,6 +662,27 @@ const command_rec os_config_cmds[] = {
                  "accept ?offset= and ?limit= (default On)"),
     AP_INIT_TAKE1("OrderStreamRetryAfter", set_retry_after, NULL, OS_CONTEXT,
                   "Retry-After seconds sent with a 503; default 5"),
+    AP_INIT_TAKE1("OrderStreamFormat", set_format, NULL, OS_CONTEXT,
+                  "csv, tsv or ndjson: the format when the request asks "
+                  "for none; default csv"),
+    AP_INIT_TAKE_ARGV("OrderStreamFormats", set_formats, NULL, OS_CONTEXT,
+                      "the formats ?format= or Accept may choose; default "
+                      "csv tsv ndjson"),
+    AP_INIT_TAKE1("OrderStreamDelimiter", set_delimiter, NULL, OS_CONTEXT,
+                  "CSV field delimiter: \",\" (default), \";\" or tab"),
+    AP_INIT_FLAG("OrderStreamBOM", set_bom, NULL, OS_CONTEXT,
+                 "CSV: a UTF-8 byte order mark first (default Off)"),
+    AP_INIT_FLAG("OrderStreamFormulaGuard", set_formula_guard, NULL,
+                 OS_CONTEXT,
+                 "CSV: a ' before text cells that start with = + - @ tab "
+                 "or CR (default Off)"),
+    AP_INIT_TAKE_ARGV("OrderStreamGroupBy", set_group_by, NULL, OS_CONTEXT,
+                      "N LABEL: NDJSON rows sharing their first N columns "
+                      "fold into one object, the rest under LABEL; or off"),
+    AP_INIT_TAKE1("OrderStreamMaxGroupRows", set_max_group_rows, NULL,
+                  OS_CONTEXT,
+                  "rows one OrderStreamGroupBy group may hold before the "
+                  "export fails; default 10000"),
     { NULL }
 };
 

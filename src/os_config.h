@@ -6,6 +6,7 @@
 #include <http_config.h>
 #include <mod_dbd.h>
 
+#include "os_format.h"
 #include "os_params.h"
 
 typedef enum {
@@ -45,6 +46,17 @@ typedef struct os_dir_conf {
     int retry_after;                     /* OrderStreamRetryAfter, s */
     int max_limit;                       /* OrderStreamMaxLimit */
     int preview;                         /* OrderStreamPreview */
+    os_format format;   /* OrderStreamFormat; OS_FMT_NONE = unset */
+    unsigned formats;   /* OrderStreamFormats, a mask; 0 = unset */
+    char delimiter;     /* OrderStreamDelimiter; 0 = unset */
+    int bom;            /* OrderStreamBOM */
+    int formula_guard;  /* OrderStreamFormulaGuard */
+    int group_by;       /* OrderStreamGroupBy N */
+    const char *group_label;  /* OrderStreamGroupBy's LABEL */
+    int max_group_rows; /* OrderStreamMaxGroupRows */
+    /* Where the section is, for the download page (os_index.c). */
+    server_rec *server; /* the virtual host it belongs to */
+    int literal;        /* a <Location PATH> with a literal PATH */
 } os_dir_conf;
 
 /* The directive table, for the module record. */
@@ -72,6 +84,23 @@ long os_config_stmt_timeout_ms(const os_dir_conf *conf);
 int os_config_max_concurrent(const os_dir_conf *conf);
 apr_interval_time_t os_config_acquire_timeout(const os_dir_conf *conf);
 int os_config_retry_after(const os_dir_conf *conf);
+/* The format of a request that asks for none; one of os_config_formats. */
+os_format os_config_format(const os_dir_conf *conf);
+/* The formats a request may ask for (a mask of os_format). */
+unsigned os_config_formats(const os_dir_conf *conf);
+/* CSV: the delimiter, the byte order mark, the formula guard. */
+char os_config_delimiter(const os_dir_conf *conf);
+int os_config_bom(const os_dir_conf *conf);
+int os_config_formula_guard(const os_dir_conf *conf);
+/* NDJSON grouping: the number of key columns (0: none) and *label. */
+int os_config_group_by(const os_dir_conf *conf, const char **label);
+int os_config_max_group_rows(const os_dir_conf *conf);
+
+/* The URL paths of the exports of virtual host s (literal <Location>s
+ * with OrderStreamSQL), in the order read, each once: what a download
+ * page lists. */
+apr_array_header_t *os_config_export_paths(server_rec *s, apr_pool_t *p);
+
 /* The rules for ?offset=&limit= (os_params.h). */
 void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules);
 

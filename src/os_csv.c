@@ -34,12 +34,16 @@ static size_t plain_prefix(const os_csv_fmt *fmt, const char *src, size_t len)
     return i;
 }
 
-static size_t quoted(char *dst, const char *src, size_t len)
+/* guard: a ' to write first, inside the quotes */
+static size_t quoted(char *dst, const char *src, size_t len, int guard)
 {
     char *d = dst;
     const char *q;
 
     *d++ = '"';
+    if (guard) {
+        *d++ = '\'';
+    }
     /* Copy runs between quotes in one memcpy each; a quote is doubled. */
     while ((q = memchr(src, '"', len)) != NULL) {
         size_t run = (size_t)(q - src) + 1;
@@ -55,17 +59,29 @@ static size_t quoted(char *dst, const char *src, size_t len)
     return (size_t)(d - dst);
 }
 
+/* What spreadsheets read as the start of a formula (OWASP's list). */
+static int formula_start(const char *src, size_t len)
+{
+    return len > 0 && strchr("=+-@\t\r", src[0]) && src[0];
+}
+
 size_t os_csv_field(const os_csv_fmt *fmt, char *dst, const char *src,
                     size_t len, unsigned flags)
 {
+    int guard;
+
     if (flags & OS_CSV_NULL) {
         return 0;
     }
+    guard = (flags & OS_CSV_GUARD) && formula_start(src, len);
     if (len == 0 || plain_prefix(fmt, src, len) < len
         || ((flags & OS_CSV_LONE) && len == 2 && src[0] == '\\'
             && src[1] == '.')) {
-        return quoted(dst, src, len);
+        return quoted(dst, src, len, guard);
+    }
+    if (guard) {
+        *dst++ = '\'';
     }
     memcpy(dst, src, len);
-    return len;
+    return len + (size_t)guard;
 }

@@ -11,9 +11,15 @@
 /* Flags for os_csv_field(). */
 #define OS_CSV_NULL 0x1 /* SQL NULL: written as nothing, as COPY does */
 #define OS_CSV_LONE 0x2 /* the only column of its row: "\." must be quoted */
+/* A spreadsheet formula guard (OrderStreamFormulaGuard): a value that
+ * starts with = + - @ tab or CR gets a leading ', so that Excel and
+ * LibreOffice show it as text instead of running it. */
+#define OS_CSV_GUARD 0x4
 
 /* Worst case of one formatted field of len bytes: every byte a doubled
- * quote, plus the two enclosing quotes. Callers reserve this much. */
+ * quote, plus the two enclosing quotes. Callers reserve this much. (A
+ * guarded field starts with = + - @ tab or CR, a byte that is not doubled,
+ * so its ' fits in the same room.) */
 #define OS_CSV_FIELD_MAX(len) (2 * (size_t)(len) + 2)
 
 /* What makes a field need quotes, precomputed per delimiter so the scan is

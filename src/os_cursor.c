@@ -177,6 +177,24 @@ apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
     return rv;
 }
 
+apr_status_t os_cursor_redeclare(os_cursor *cur, int q, const char *sql,
+                                 const os_cursor_binds *binds)
+{
+    char close[48], name[32];
+    apr_status_t rv;
+
+    apr_snprintf(close, sizeof(close), "CLOSE %s",
+                 cursor_name(name, sizeof(name), q));
+    rv = command(cur, "CLOSE", close);
+    if (rv == APR_SUCCESS) {
+        rv = declare(cur, q, sql, binds);
+    }
+    if (rv != APR_SUCCESS) {
+        os_cursor_abort(cur);
+    }
+    return rv;
+}
+
 static apr_status_t clear_result(void *res)
 {
     PQclear(res);

@@ -65,6 +65,12 @@ apr_status_t os_cursor_describe(os_cursor *cur, int q, PGresult **res,
  * transaction is then rolled back). */
 apr_status_t os_cursor_close(os_cursor *cur);
 
+/* Replaces query q's cursor, not yet fetched from, by one over sql with
+ * the same parameters, in the same transaction and snapshot: NDJSON wraps
+ * the query once its columns are known. On failure, as os_cursor_open. */
+apr_status_t os_cursor_redeclare(os_cursor *cur, int q, const char *sql,
+                                 const os_cursor_binds *binds);
+
 /* Leaves the connection as mod_dbd must get it back: no command running,
  * no result pending, no transaction open. Cancels a running statement
  * rather than reading the rest of its result. Safe to call at any time and

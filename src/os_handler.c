@@ -15,6 +15,7 @@
 #include "os_private.h"
 
 #include <apr_dbd.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <ap_expr.h>
 #include <http_config.h>
@@ -23,20 +24,21 @@
 #include <http_request.h>
 
 #include "os_config.h"
-#include "os_csv.h"
 #include "os_cursor.h"
+#include "os_format.h"
 #include "os_handler.h"
 #include "os_limit.h"
 #include "os_output.h"
+#include "os_render.h"
 
 typedef struct os_export {
     request_rec *r;
     const os_dir_conf *conf;
     os_cursor *cur;
     os_out *out;
-    os_csv_fmt fmt;
-    const char *eol;
-    apr_size_t eol_len;
+    os_format f;         /* the format the request chose */
+    os_render *rd;       /* rows to bytes in that format */
+    os_cursor_binds *binds; /* the OrderStreamParam values, as bound */
     apr_pool_t *batch;   /* cleared after every FETCH: the rows live here */
     apr_int64_t rows;    /* data rows passed to the writer */
     const char *outcome; /* for the orderstream-outcome note */
@@ -54,16 +56,7 @@ typedef struct os_export {
 #define OS_DB_ERROR "db-error"
 #define OS_TIMEOUT "timeout"   /* statement_timeout (SQLSTATE 57014) */
 #define OS_REJECTED "rejected" /* 503: limit reached, no connection */
-
-static void set_headers(request_rec *r, const os_dir_conf *conf)
-{
-    ap_set_content_type(r, "text/csv; charset=utf-8");
-    if (conf->filename) {
-        apr_table_setn(r->headers_out, "Content-Disposition",
-                       apr_pstrcat(r->pool, "attachment; filename=\"",
-                                   conf->filename, "\"", NULL));
-    }
-}
+#define OS_GROUP_FULL "group-too-large" /* OrderStreamMaxGroupRows */
 
 static apr_status_t release_clean(void *cur)
 {
@@ -184,7 +177,7 @@ static os_cursor_binds *binds(os_export *ex)
 static apr_status_t open_cursor(os_export *ex)
 {
     long timeout_ms = os_config_stmt_timeout_ms(ex->conf);
-    os_cursor_binds *b = binds(ex);
+    os_cursor_binds *b = ex->binds = binds(ex);
     apr_status_t rv = os_cursor_open(ex->cur, ex->conf->sql, b, timeout_ms);
 
     if (rv != APR_SUCCESS && os_cursor_reconnect(ex->cur) == APR_SUCCESS) {
@@ -283,6 +276,31 @@ static apr_status_t check_columns(os_export *ex)
     return APR_SUCCESS;
 }
 
+/* The writer for the chosen format, which needs the columns; for NDJSON,
+ * every cursor declared again over its query wrapped in to_json, still
+ * before anything is fetched. */
+static apr_status_t prepare_render(os_export *ex)
+{
+    int q, ncols = PQnfields(ex->desc);
+    apr_status_t rv = APR_SUCCESS;
+    const char *why = NULL;
+
+    ex->rd = os_render_create(ex->conf, ex->f, ex->desc, ex->r->pool, &why);
+    if (!ex->rd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
+                      OSLOGNO(00021) "%s: %s", ex->conf->location, why);
+        return APR_EINVAL;
+    }
+    for (q = 0; ex->f == OS_FMT_NDJSON && q < ex->nq && rv == APR_SUCCESS;
+         q++) {
+        const char *sql = APR_ARRAY_IDX(ex->conf->sql, q, const char *);
+        rv = os_cursor_redeclare(ex->cur, q,
+                                 os_render_wrap_sql(sql, ncols, ex->r->pool),
+                                 ex->binds);
+    }
+    return rv;
+}
+
 /* Everything that can still become an HTTP status: the queries are
  * declared and described, ?offset= rows skipped in the database, and the
  * first batch is in *res. */
@@ -292,6 +310,9 @@ static int start(os_export *ex, PGresult **res)
 
     if (rv == APR_SUCCESS) {
         rv = check_columns(ex);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = prepare_render(ex);
     }
     if (rv == APR_SUCCESS) {
         rv = skip(ex);
@@ -316,70 +337,6 @@ static int start(os_export *ex, PGresult **res)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* Appends one field and its delimiter or the line end. */
-static apr_status_t put_field(os_export *ex, const char *v, apr_size_t len,
-                              unsigned flags, int last)
-{
-    apr_size_t sep = last ? ex->eol_len : 1;
-    char *p = os_out_reserve(ex->out, OS_CSV_FIELD_MAX(len) + sep);
-    apr_size_t n;
-
-    if (!p) {
-        return os_out_status(ex->out);
-    }
-    n = os_csv_field(&ex->fmt, p, v, len, flags);
-    if (last) {
-        memcpy(p + n, ex->eol, sep);
-    }
-    else {
-        p[n] = ex->fmt.delim;
-    }
-    os_out_commit(ex->out, n + sep);
-    return APR_SUCCESS;
-}
-
-static apr_status_t put_header(os_export *ex)
-{
-    const PGresult *res = ex->desc;
-    os_header_mode mode = os_config_header_mode(ex->conf);
-    int i, n = PQnfields(res);
-    unsigned lone = n == 1 ? OS_CSV_LONE : 0;
-    apr_status_t rv = APR_SUCCESS;
-
-    for (i = 0; i < n && mode != OS_HEADER_OFF && rv == APR_SUCCESS; i++) {
-        const char *label = mode == OS_HEADER_LABELS
-            ? APR_ARRAY_IDX(ex->conf->labels, i, const char *)
-            : PQfname(res, i);
-        rv = put_field(ex, label, strlen(label), lone, i == n - 1);
-    }
-    return rv;
-}
-
-static apr_status_t put_rows(os_export *ex, const PGresult *res)
-{
-    int row, col, nrows = res ? PQntuples(res) : 0;
-    int ncols = res ? PQnfields(res) : 0;
-    unsigned lone = ncols == 1 ? OS_CSV_LONE : 0;
-    apr_status_t rv;
-
-    for (row = 0; row < nrows; row++) {
-        for (col = 0; col < ncols; col++) {
-            unsigned flags = lone;
-            if (PQgetisnull(res, row, col)) {
-                flags |= OS_CSV_NULL;
-            }
-            rv = put_field(ex, PQgetvalue(res, row, col),
-                           (apr_size_t)PQgetlength(res, row, col), flags,
-                           col == ncols - 1);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-        }
-        ex->rows++;
-    }
-    return APR_SUCCESS;
-}
-
 /* The client went away: not an error of ours, nothing left to tell it. */
 static int client_gone(os_export *ex)
 {
@@ -402,20 +359,41 @@ static int broke(os_export *ex)
     return DONE;
 }
 
+/* A group of OrderStreamGroupBy outgrew OrderStreamMaxGroupRows: the
+ * line cannot be finished, so the download is cut, visibly. */
+static int group_full(os_export *ex)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
+                  OSLOGNO(00022) "%s: export cut after %" APR_INT64_T_FMT
+                                 " rows: a group of OrderStreamGroupBy has "
+                                 "more than OrderStreamMaxGroupRows %d rows "
+                                 "(are the rows sorted by the key?)",
+                  ex->conf->location, ex->rows,
+                  os_config_max_group_rows(ex->conf));
+    ex->outcome = OS_GROUP_FULL;
+    os_cursor_abort(ex->cur);
+    os_out_fail(ex->out);
+    return DONE;
+}
+
 /* Streams batch after batch; res is the first, already fetched. */
 static int stream(os_export *ex, PGresult *res)
 {
+    apr_status_t rv;
     int got;
 
     ex->out = os_out_create(ex->r);
-    if (put_header(ex) != APR_SUCCESS) {
+    if (os_render_begin(ex->rd, ex->out) != APR_SUCCESS) {
         return client_gone(ex);
     }
     ex->desc = NULL; /* it lives in the batch pool, cleared below */
     while (res) {
         got = PQntuples(res);
-        if (put_rows(ex, res) != APR_SUCCESS
-            || os_out_flush(ex->out) != APR_SUCCESS) {
+        rv = os_render_rows(ex->rd, ex->out, res, &ex->rows);
+        if (rv == OS_RENDER_GROUP_FULL) {
+            return group_full(ex);
+        }
+        if (rv != APR_SUCCESS || os_out_flush(ex->out) != APR_SUCCESS) {
             return client_gone(ex);
         }
         apr_pool_clear(ex->batch);
@@ -437,7 +415,8 @@ static int stream(os_export *ex, PGresult *res)
     if (os_cursor_close(ex->cur) != APR_SUCCESS) {
         return broke(ex);
     }
-    if (os_out_finish(ex->out) != APR_SUCCESS) {
+    if (os_render_end(ex->rd, ex->out) != APR_SUCCESS
+        || os_out_finish(ex->out) != APR_SUCCESS) {
         return client_gone(ex);
     }
     ex->outcome = OS_COMPLETE;
@@ -474,7 +453,7 @@ static int run(os_export *ex)
 }
 
 static int export(request_rec *r, const os_dir_conf *conf,
-                  const os_params *params)
+                  const os_params *params, os_format f)
 {
     os_export ex = { 0 };
     int status;
@@ -484,13 +463,110 @@ static int export(request_rec *r, const os_dir_conf *conf,
     ex.params = *params;
     ex.left = params->limit;
     ex.nq = conf->sql->nelts;
-    ex.eol = os_config_eol(conf);
-    ex.eol_len = strlen(ex.eol);
+    ex.f = f;
     ex.outcome = OS_DB_ERROR; /* until something says otherwise */
-    os_csv_fmt_init(&ex.fmt, ',');
     status = run(&ex);
     set_notes(&ex);
     return status;
+}
+
+/* ?format=, else the Accept header, else OrderStreamFormat. OS_FMT_NONE
+ * when Accept names nothing this export serves (a 406). */
+static os_format choose_format(request_rec *r, const os_dir_conf *conf,
+                               const os_params *params)
+{
+    unsigned allowed = os_config_formats(conf);
+
+    if (allowed & (allowed - 1)) {
+        /* more than one: a cache must keep them apart */
+        apr_table_mergen(r->headers_out, "Vary", "Accept");
+    }
+    if (params->format) {
+        return params->format;
+    }
+    return os_format_from_accept(apr_table_get(r->headers_in, "Accept"),
+                                 allowed, os_config_format(conf), r->pool);
+}
+
+/* The file name: OrderStreamFilename with its strftime conversions done
+ * in UTC, and its extension the chosen format's when it had one of ours
+ * (or none); a conversion's output gets no path separator or quote. */
+static char *file_name(request_rec *r, const char *pattern, os_format f)
+{
+    char buf[1024], *name, *dot, *c;
+    apr_time_exp_t now;
+    apr_size_t len = 0;
+
+    apr_time_exp_gmt(&now, r->request_time);
+    if (apr_strftime(buf, &len, sizeof(buf), pattern, &now) != APR_SUCCESS
+        || len == 0) {
+        apr_cpystrn(buf, pattern, sizeof(buf));
+    }
+    for (c = buf; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr("\"\\/", *c)) {
+            *c = '_';
+        }
+    }
+    dot = strrchr(buf, '.');
+    if (dot && dot != buf && !os_format_by_name(dot + 1)) {
+        return apr_pstrdup(r->pool, buf); /* an extension of its own */
+    }
+    if (dot && dot != buf) {
+        *dot = '\0';
+    }
+    name = apr_pstrcat(r->pool, buf, ".", os_format_name(f), NULL);
+    return name;
+}
+
+/* RFC 6266: an ASCII name as filename="..."; a UTF-8 one as filename*=
+ * (RFC 8187 percent-encoding) after an ASCII fallback with _ for each
+ * character that is not ASCII, for clients that know no better. */
+static const char *disposition(request_rec *r, const char *name)
+{
+    static const char attr[] = "!#$&+-.^_`|~";
+    const unsigned char *s;
+    char *fallback = apr_palloc(r->pool, strlen(name) + 1), *fb = fallback;
+    char *enc = apr_palloc(r->pool, 3 * strlen(name) + 1), *e = enc;
+    int ascii = 1;
+
+    for (s = (const unsigned char *)name; *s; s++) {
+        if (*s >= 0x80) {
+            ascii = 0;
+            if ((*s & 0xc0) != 0x80) {
+                *fb++ = '_'; /* a character's first byte */
+            }
+        }
+        else {
+            *fb++ = (char)*s;
+        }
+        if (apr_isalnum(*s) || (*s < 0x80 && strchr(attr, *s) && *s)) {
+            *e++ = (char)*s;
+        }
+        else {
+            e += apr_snprintf(e, 4, "%%%02X", *s);
+        }
+    }
+    *fb = *e = '\0';
+    if (ascii) {
+        return apr_pstrcat(r->pool, "attachment; filename=\"", name, "\"",
+                           NULL);
+    }
+    return apr_pstrcat(r->pool, "attachment; filename=\"", fallback,
+                       "\"; filename*=UTF-8''", enc, NULL);
+}
+
+static void set_headers(request_rec *r, const os_dir_conf *conf, os_format f)
+{
+    /* NDJSON is UTF-8 by definition (RFC 8259); text/ types say it. */
+    ap_set_content_type(
+        r, f == OS_FMT_NDJSON
+               ? os_format_media_type(f)
+               : apr_pstrcat(r->pool, os_format_media_type(f),
+                             "; charset=utf-8", NULL));
+    if (conf->filename) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       disposition(r, file_name(r, conf->filename, f)));
+    }
 }
 
 /* An export is not a file. Left alone, httpd maps its URL below
@@ -537,19 +613,19 @@ int os_handler_map_to_storage(request_rec *r)
     return DECLINED;
 }
 
-/* A 400 in plain text, one line that names the parameter; the database
- * is not touched. */
-static int bad_request(request_rec *r, const char *msg)
+/* A 400 or 406 in plain text, one line that names the parameter or says
+ * what is available; the database is not touched. */
+static int refuse(request_rec *r, int status, const char *msg)
 {
     apr_bucket_brigade *bb =
         apr_brigade_create(r->pool, r->connection->bucket_alloc);
 
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OSLOGNO(00019) "%s: 400: %s",
-                  r->uri, msg);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  OSLOGNO(00019) "%s: %d: %s", r->uri, status, msg);
     apr_table_setn(r->notes, "orderstream-outcome", OS_REJECTED);
     apr_table_setn(r->notes, "orderstream-rows", "0");
     apr_table_setn(r->notes, "orderstream-bytes", "0");
-    r->status = HTTP_BAD_REQUEST;
+    r->status = status;
     ap_set_content_type(r, "text/plain; charset=utf-8");
     apr_brigade_printf(bb, NULL, NULL, "%s\n", msg);
     APR_BRIGADE_INSERT_TAIL(
@@ -565,6 +641,7 @@ int os_handler(request_rec *r)
     os_params_rules rules;
     os_params params;
     const char *err;
+    os_format f;
 
     /* Case-blind, as the config test matches SetHandler. */
     if (!r->handler || strcasecmp(r->handler, OS_HANDLER)) {
@@ -588,11 +665,20 @@ int os_handler(request_rec *r)
     os_config_params_rules(conf, &rules);
     err = os_params_parse(r->args, &rules, &params, r->pool);
     if (err) {
-        return bad_request(r, err);
+        return refuse(r, HTTP_BAD_REQUEST, err);
     }
-    set_headers(r, conf);
+    f = choose_format(r, conf, &params);
+    if (!f) {
+        return refuse(
+            r, HTTP_NOT_ACCEPTABLE,
+            apr_psprintf(r->pool,
+                         "Accept: none of the formats of this export (%s) "
+                         "is acceptable; or ask with ?format=",
+                         os_format_list(os_config_formats(conf), r->pool)));
+    }
+    set_headers(r, conf, f);
     if (r->header_only) {
         return OK; /* HEAD: the headers a GET would get, no query run */
     }
-    return export(r, conf, &params);
+    return export(r, conf, &params, f);
 }

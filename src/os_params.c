@@ -505,6 +505,27 @@ static const char *preview(const char *name, const char *value,
     return whole(name, value, max, bit == 1 ? &out->offset : &out->limit, p);
 }
 
+/* ?format= (bit 4 of *seen): one of the formats the export allows. */
+static const char *format(const char *value, const os_params_rules *rules,
+                          os_params *out, unsigned *seen, apr_pool_t *p)
+{
+    unsigned allowed = rules->formats ? rules->formats : OS_FMT_ALL;
+
+    if (*seen & 4) {
+        return "format: given more than once";
+    }
+    *seen |= 4;
+    if (!*value) {
+        return NULL; /* empty: absent */
+    }
+    out->format = os_format_by_name(value);
+    if (!(out->format & allowed)) {
+        return apr_psprintf(p, "format: expected one of %s, got \"%s\"",
+                            os_format_list(allowed, p), shown(value, p));
+    }
+    return NULL;
+}
+
 /* The declaration called name, or -1. */
 static int find_decl(const os_params_rules *rules, const char *name)
 {
@@ -544,6 +565,9 @@ static const char *one(char *pair, const os_params_rules *rules,
     }
     if (!strcmp(pair, "offset") || !strcmp(pair, "limit")) {
         return preview(pair, value, rules, out, seen, p);
+    }
+    if (!strcmp(pair, "format")) {
+        return format(value, rules, out, seen, p);
     }
     if ((i = find_decl(rules, pair)) < 0) {
         return apr_psprintf(p, "%s: not a parameter of this export",
@@ -590,6 +614,7 @@ const char *os_params_parse(const char *args, const os_params_rules *rules,
 
     out->offset = 0;
     out->limit = -1;
+    out->format = OS_FMT_NONE;
     out->nvalues = rules->decls ? rules->decls->nelts : 0;
     out->values = apr_pcalloc(p, sizeof(*out->values) * (out->nvalues + 1));
     given = apr_pcalloc(p, (apr_size_t)out->nvalues + 1);

@@ -236,8 +236,8 @@ bad_request '/preview/lf?limit=1&limit=2', qr/limit: given more than once/,
 bad_request '/preview/lf?offset=1&limit=2&offset=1',
     qr/offset: given more than once/, 'offset twice';
 bad_request '/preview/lf?foo=1', qr/foo: not a parameter of this export/, 'foo=1';
-bad_request '/preview/lf?format=csv', qr/format: not a parameter of this export/,
-    'format=csv';
+bad_request '/preview/lf?format=xls',
+    qr/format: expected one of csv, tsv, ndjson, got "xls"/, 'format=xls';
 bad_request '/preview/lf?limt=10', qr/limt: not a parameter of this export/,
     'a typo: limt=10';
 bad_request '/preview/lf?offset=1&foo=1', qr/foo: not a parameter of this export/,

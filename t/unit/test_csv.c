@@ -63,15 +63,42 @@ int main(void)
     check("tab delimiter", '\t', "a\tb", 3, 0, "\"a\tb\"");
     check("high bytes are data", ',', "\xff\xfe", 2, 0, "\xff\xfe");
 
+    check("guard =", ',', "=1+2", 4, OS_CSV_GUARD, "'=1+2");
+    check("guard +", ',', "+49 30", 6, OS_CSV_GUARD, "'+49 30");
+    check("guard -", ',', "-5", 2, OS_CSV_GUARD, "'-5");
+    check("guard @", ',', "@SUM(A1)", 8, OS_CSV_GUARD, "'@SUM(A1)");
+    check("guard tab, quoted for the delimiter tab", '\t', "\tx", 2,
+          OS_CSV_GUARD, "\"'\tx\"");
+    check("guard CR, inside the quotes", ',', "\rx", 2, OS_CSV_GUARD,
+          "\"'\rx\"");
+    check("guard with a comma", ',', "=A1,B1", 6, OS_CSV_GUARD,
+          "\"'=A1,B1\"");
+    check("guard: other starts untouched", ',', "a=1", 3, OS_CSV_GUARD,
+          "a=1");
+    check("guard: empty string", ',', "", 0, OS_CSV_GUARD, "\"\"");
+    check("guard: NULL", ',', "", 0, OS_CSV_GUARD | OS_CSV_NULL, "");
+    check("no guard without the flag", ',', "-5", 2, 0, "-5");
+
     memset(big, '"', sizeof(big));
     {
-        /* Worst case: every byte a quote doubles to exactly the maximum. */
+        /* Worst case: every byte a quote doubles to exactly the maximum;
+         * a guarded field whose first byte is not a quote fits too. */
         os_csv_fmt fmt;
         static char out[OS_CSV_FIELD_MAX(sizeof(big))];
         size_t n;
 
         os_csv_fmt_init(&fmt, ',');
-        n = os_csv_field(&fmt, out, big, sizeof(big), 0);
+        big[0] = '=';
+        n = os_csv_field(&fmt, out, big, sizeof(big), OS_CSV_GUARD);
+        if (n <= OS_CSV_FIELD_MAX(sizeof(big))) {
+            passed++;
+        }
+        else {
+            failed++;
+            printf("FAIL guarded worst case: %zu bytes\n", n);
+        }
+        big[0] = '"';
+        n = os_csv_field(&fmt, out, big, sizeof(big), OS_CSV_GUARD);
         if (n == OS_CSV_FIELD_MAX(sizeof(big))) {
             passed++;
         }

@@ -30,7 +30,7 @@ static void result(int ok, const char *what, const char *got,
 static void check(const char *args, int preview, apr_int64_t max,
                   const char *want_err, apr_int64_t off, apr_int64_t lim)
 {
-    os_params_rules rules = { preview, max, NULL };
+    os_params_rules rules = { preview, max, NULL, OS_FMT_CSV | OS_FMT_NDJSON };
     os_params out;
     const char *err = os_params_parse(args, &rules, &out, pool);
     int ok = want_err ? err && !strcmp(err, want_err)
@@ -104,7 +104,7 @@ static void parse(const char *const *lines, const char *args,
                   const char *want)
 {
     apr_array_header_t *decls = apr_array_make(pool, 4, sizeof(os_param_decl));
-    os_params_rules rules = { 1, 0, decls };
+    os_params_rules rules = { 1, 0, decls, 0 };
     os_params out;
     const char *err, *got = "";
     int i;
@@ -160,7 +160,15 @@ static void test_preview(void)
     check("limit=1&limit=2", 1, 0, "limit: given more than once", 0, 0);
     check("limit=&limit=2", 1, 0, "limit: given more than once", 0, 0);
     check("foo=1", 1, 0, "foo: not a parameter of this export", 0, 0);
-    check("format=csv", 1, 0, "format: not a parameter of this export", 0, 0);
+    check("format=csv&limit=1", 1, 0, NULL, 0, 1);
+    check("format=NDJSON", 1, 0, NULL, 0, -1);
+    check("format=", 1, 0, NULL, 0, -1);
+    check("format=tsv", 1, 0,
+          "format: expected one of csv, ndjson, got \"tsv\"", 0, 0);
+    check("format=xml", 1, 0,
+          "format: expected one of csv, ndjson, got \"xml\"", 0, 0);
+    check("format=csv&format=csv", 1, 0, "format: given more than once", 0,
+          0);
     check("limit=5", 0, 0, "limit: previews are off for this export", 0, 0);
     check("offset=%zz", 1, 0, "offset: badly escaped", 0, 0);
     check("offset=%00", 1, 0, "offset: badly escaped", 0, 0);

@@ -1,0 +1,58 @@
+/* os_format.h: the output formats an export can be read in (CSV, TSV,
+ * NDJSON), their names and media types, the choice among them (?format=,
+ * Accept), and the escaping of a TSV field and a JSON string. Needs only
+ * APR, so it is unit-tested without a server (t/unit/test_format.c). */
+#ifndef OS_FORMAT_H
+#define OS_FORMAT_H
+
+#include <stddef.h>
+
+#include <apr_pools.h>
+
+/* One bit each, so that a set of them (OrderStreamFormats) is a mask. */
+typedef enum {
+    OS_FMT_NONE = 0,
+    OS_FMT_CSV = 1,   /* text/csv, RFC 4180 with COPY's quoting */
+    OS_FMT_TSV = 2,   /* text/tab-separated-values, COPY's text format */
+    OS_FMT_NDJSON = 4 /* application/x-ndjson, one JSON object a line */
+} os_format;
+
+#define OS_FMT_ALL (OS_FMT_CSV | OS_FMT_TSV | OS_FMT_NDJSON)
+
+/* "csv", "tsv" or "ndjson" (any case) to its format; OS_FMT_NONE else. */
+os_format os_format_by_name(const char *name);
+
+/* "csv", "tsv", "ndjson". */
+const char *os_format_name(os_format f);
+
+/* The media type without parameters: "text/csv". */
+const char *os_format_media_type(os_format f);
+
+/* The formats of mask, "csv, tsv, ndjson", in that order. */
+const char *os_format_list(unsigned mask, apr_pool_t *p);
+
+/* The first format of mask, in the order csv, tsv, ndjson. */
+os_format os_format_first(unsigned mask);
+
+/* What an Accept header (may be NULL) asks of the formats in allowed:
+ * - the allowed format the header names with the highest q (> 0), ties
+ *   going to the order csv, tsv, ndjson;
+ * - else dflt, when the header is absent or accepts anything
+ *   (a range such as * / * or text/ * that covers dflt, with q > 0);
+ * - else OS_FMT_NONE: nothing acceptable (a 406). */
+os_format os_format_from_accept(const char *accept, unsigned allowed,
+                                os_format dflt, apr_pool_t *p);
+
+/* TSV, as COPY's text format writes a field: backslash, tab, LF, CR,
+ * backspace, form feed and vertical tab as backslash escapes, NULL as \N.
+ * dst must have OS_TSV_FIELD_MAX(len) bytes; returns the bytes written. */
+#define OS_TSV_FIELD_MAX(len) (2 * (size_t)(len) + 2)
+size_t os_tsv_field(char *dst, const char *src, size_t len, int is_null);
+
+/* A JSON string (RFC 8259) with its quotes: ", \ and control characters
+ * escaped, everything else (UTF-8) as it is. dst must have
+ * OS_JSON_STRING_MAX(len) bytes; returns the bytes written. */
+#define OS_JSON_STRING_MAX(len) (6 * (size_t)(len) + 2)
+size_t os_json_string(char *dst, const char *src, size_t len);
+
+#endif /* OS_FORMAT_H */

@@ -1,0 +1,378 @@
+/* os_render.c: rows to bytes, in the format the request chose.
+ *
+ * CSV is os_csv.c's quoting with the Location's delimiter, line ending,
+ * byte order mark and formula guard. TSV is PostgreSQL's COPY text format
+ * (os_tsv_field). NDJSON is one JSON object per line whose values
+ * PostgreSQL itself rendered with to_json (os_render_wrap_sql): the format
+ * is defined as "what to_json gives" (numbers, NaN as a string, booleans,
+ * json embedded, arrays as arrays, timestamps in ISO 8601 with T, and
+ * composite types as objects), and asking the server for exactly that is
+ * cheaper than a second, subtly different, implementation in C. The cost
+ * is measured in the README's Formats section.
+ *
+ * Every writer reserves room in the output buffer and formats in place: no
+ * allocation per row or per field. Grouping (OrderStreamGroupBy) writes a
+ * group as it reads it, so its memory is one row's keys, whatever the
+ * size of the group.
+ */
+#include "os_private.h"
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "os_csv.h"
+#include "os_format.h"
+#include "os_render.h"
+
+typedef struct os_key {
+    const char *v; /* in the group pool; NULL: SQL NULL */
+    int len;
+} os_key;
+
+struct os_render {
+    os_format f;
+    int ncols;
+    const char **labels;     /* per column */
+    const char **json_keys;  /* NDJSON: "label": per column, written once */
+    unsigned char *guard;    /* CSV: columns the formula guard applies to */
+    os_csv_fmt csv;
+    const char *eol;
+    apr_size_t eol_len;
+    int bom, header;
+    /* NDJSON grouping */
+    int nkeys;               /* key columns; 0: no grouping */
+    const char *group_key;   /* "LABEL": */
+    int max_group_rows;
+    int in_group, group_rows;
+    os_key *keys;            /* the open group's key values */
+    apr_pool_t *gpool;       /* holds them; cleared per group */
+};
+
+/* ---- setup ---------------------------------------------------------- */
+
+/* Whether a column of type oid holds text a spreadsheet could read as a
+ * formula: the string types, json and xml, and the types created in the
+ * database (enums, citext, ...: OIDs from 16384, FirstNormalObjectId).
+ * Numbers are never touched, so -5 stays -5; nor are dates, times and
+ * booleans, whose text output is not a formula. A domain is sent as its
+ * base type. */
+static int guarded_type(Oid oid)
+{
+    switch (oid) {
+    case 18:   /* char */
+    case 19:   /* name */
+    case 25:   /* text */
+    case 114:  /* json */
+    case 142:  /* xml */
+    case 705:  /* unknown: a literal 'abc' */
+    case 1042: /* bpchar */
+    case 1043: /* varchar */
+    case 3802: /* jsonb */
+        return 1;
+    default:
+        return oid >= 16384;
+    }
+}
+
+/* A JSON object key: "label": */
+static const char *json_key(const char *label, apr_pool_t *p)
+{
+    apr_size_t len = strlen(label);
+    char *k = apr_palloc(p, OS_JSON_STRING_MAX(len) + 2);
+    apr_size_t n = os_json_string(k, label, len);
+
+    k[n++] = ':';
+    k[n] = '\0';
+    return k;
+}
+
+static void setup_labels(os_render *rd, const os_dir_conf *conf,
+                         const PGresult *desc, apr_pool_t *p)
+{
+    int i, labels = os_config_header_mode(conf) == OS_HEADER_LABELS;
+
+    rd->labels = apr_pcalloc(p, sizeof(*rd->labels) * (rd->ncols + 1));
+    rd->json_keys = apr_pcalloc(p, sizeof(*rd->json_keys) * (rd->ncols + 1));
+    rd->guard = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
+    for (i = 0; i < rd->ncols; i++) {
+        /* copied: desc is freed with the first batch */
+        rd->labels[i] = labels ? APR_ARRAY_IDX(conf->labels, i, const char *)
+                               : apr_pstrdup(p, PQfname(desc, i));
+        rd->json_keys[i] = json_key(rd->labels[i], p);
+        rd->guard[i] =
+            os_config_formula_guard(conf) && guarded_type(PQftype(desc, i));
+    }
+}
+
+os_render *os_render_create(const os_dir_conf *conf, os_format f,
+                            const PGresult *desc, apr_pool_t *p,
+                            const char **why)
+{
+    os_render *rd = apr_pcalloc(p, sizeof(*rd));
+    const char *label;
+
+    rd->f = f;
+    rd->ncols = PQnfields(desc);
+    rd->header = os_config_header_mode(conf) != OS_HEADER_OFF;
+    rd->bom = f == OS_FMT_CSV && os_config_bom(conf);
+    rd->eol = f == OS_FMT_CSV ? os_config_eol(conf) : "\n";
+    rd->eol_len = strlen(rd->eol);
+    os_csv_fmt_init(&rd->csv, os_config_delimiter(conf));
+    setup_labels(rd, conf, desc, p);
+    if (f == OS_FMT_NDJSON && (rd->nkeys = os_config_group_by(conf, &label))) {
+        if (rd->nkeys >= rd->ncols) {
+            *why = apr_psprintf(p,
+                                "OrderStreamGroupBy %d needs more than %d "
+                                "columns: the query returns %d",
+                                rd->nkeys, rd->nkeys, rd->ncols);
+            return NULL;
+        }
+        rd->group_key = json_key(label, p);
+        rd->max_group_rows = os_config_max_group_rows(conf);
+        rd->keys = apr_pcalloc(p, sizeof(*rd->keys) * (apr_size_t)rd->nkeys);
+        apr_pool_create(&rd->gpool, p);
+        apr_pool_tag(rd->gpool, "orderstream_group");
+    }
+    return rd;
+}
+
+const char *os_render_wrap_sql(const char *sql, int ncols, apr_pool_t *p)
+{
+    const char *cols = "", *alias = "";
+    int i;
+
+    /* The alias list names the columns c1..cN whatever the query calls
+     * them (two columns may share a name, or have none); the labels come
+     * from the first describe. */
+    for (i = 1; i <= ncols; i++) {
+        cols = apr_psprintf(p, "%s%sto_json(orderstream_q.c%d)", cols,
+                            i > 1 ? ", " : "", i);
+        alias = apr_psprintf(p, "%s%sc%d", alias, i > 1 ? ", " : "", i);
+    }
+    return apr_psprintf(p, "SELECT %s FROM (%s) AS orderstream_q(%s)", cols,
+                        sql, alias);
+}
+
+/* ---- writing -------------------------------------------------------- */
+
+/* n bytes of s. */
+static apr_status_t put(os_out *out, const char *s, apr_size_t n)
+{
+    char *d = os_out_reserve(out, n);
+
+    if (!d) {
+        return os_out_status(out);
+    }
+    memcpy(d, s, n);
+    os_out_commit(out, n);
+    return APR_SUCCESS;
+}
+
+/* One CSV or TSV field and what follows it: the delimiter, or the line
+ * end after the last. */
+static apr_status_t put_field(os_render *rd, os_out *out, const char *v,
+                              apr_size_t len, unsigned flags, int last)
+{
+    apr_size_t sep = last ? rd->eol_len : 1;
+    apr_size_t room = rd->f == OS_FMT_TSV ? OS_TSV_FIELD_MAX(len)
+                                          : OS_CSV_FIELD_MAX(len);
+    char *d = os_out_reserve(out, room + sep);
+    apr_size_t n;
+
+    if (!d) {
+        return os_out_status(out);
+    }
+    n = rd->f == OS_FMT_TSV
+        ? os_tsv_field(d, v, len, (flags & OS_CSV_NULL) != 0)
+        : os_csv_field(&rd->csv, d, v, len, flags);
+    if (last) {
+        memcpy(d + n, rd->eol, sep);
+    }
+    else {
+        d[n] = rd->f == OS_FMT_TSV ? '\t' : rd->csv.delim;
+    }
+    os_out_commit(out, n + sep);
+    return APR_SUCCESS;
+}
+
+apr_status_t os_render_begin(os_render *rd, os_out *out)
+{
+    unsigned lone = rd->ncols == 1 ? OS_CSV_LONE : 0;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    if (rd->bom) {
+        rv = put(out, "\xEF\xBB\xBF", 3);
+    }
+    if (rd->f == OS_FMT_NDJSON || !rd->header) {
+        return rv; /* NDJSON's labels are in every object */
+    }
+    for (i = 0; i < rd->ncols && rv == APR_SUCCESS; i++) {
+        rv = put_field(rd, out, rd->labels[i], strlen(rd->labels[i]), lone,
+                       i == rd->ncols - 1);
+    }
+    return rv;
+}
+
+static apr_status_t put_delimited(os_render *rd, os_out *out,
+                                  const PGresult *res, int row)
+{
+    unsigned lone = rd->ncols == 1 ? OS_CSV_LONE : 0;
+    apr_status_t rv = APR_SUCCESS;
+    int col;
+
+    for (col = 0; col < rd->ncols && rv == APR_SUCCESS; col++) {
+        unsigned flags = lone | (rd->guard[col] ? OS_CSV_GUARD : 0);
+        if (PQgetisnull(res, row, col)) {
+            flags |= OS_CSV_NULL;
+        }
+        rv = put_field(rd, out, PQgetvalue(res, row, col),
+                       (apr_size_t)PQgetlength(res, row, col), flags,
+                       col == rd->ncols - 1);
+    }
+    return rv;
+}
+
+/* Columns from..to-1 of row as "key":value pairs, comma-separated. */
+static apr_status_t put_members(os_render *rd, os_out *out,
+                                const PGresult *res, int row, int from,
+                                int to)
+{
+    int col;
+
+    for (col = from; col < to; col++) {
+        const char *k = rd->json_keys[col];
+        apr_size_t klen = strlen(k);
+        int null = PQgetisnull(res, row, col);
+        apr_size_t vlen = null ? 4 : (apr_size_t)PQgetlength(res, row, col);
+        char *d = os_out_reserve(out, 1 + klen + vlen);
+        if (!d) {
+            return os_out_status(out);
+        }
+        if (col > from) {
+            *d++ = ',';
+        }
+        memcpy(d, k, klen);
+        memcpy(d + klen, null ? "null" : PQgetvalue(res, row, col), vlen);
+        os_out_commit(out, (col > from) + klen + vlen);
+    }
+    return APR_SUCCESS;
+}
+
+/* One object of the given columns, in braces. */
+static apr_status_t put_object(os_render *rd, os_out *out,
+                               const PGresult *res, int row, int from, int to)
+{
+    apr_status_t rv = put(out, "{", 1);
+
+    if (rv == APR_SUCCESS) {
+        rv = put_members(rd, out, res, row, from, to);
+    }
+    return rv == APR_SUCCESS ? put(out, "}", 1) : rv;
+}
+
+/* Whether row's key columns equal the open group's. */
+static int same_group(const os_render *rd, const PGresult *res, int row)
+{
+    int i;
+
+    for (i = 0; i < rd->nkeys; i++) {
+        int null = PQgetisnull(res, row, i);
+        if (null != !rd->keys[i].v
+            || (!null
+                && (PQgetlength(res, row, i) != rd->keys[i].len
+                    || memcmp(PQgetvalue(res, row, i), rd->keys[i].v,
+                              (apr_size_t)rd->keys[i].len)))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Closes the open group, and opens row's: {"key":v,...,"LABEL":[ */
+static apr_status_t open_group(os_render *rd, os_out *out,
+                               const PGresult *res, int row)
+{
+    apr_status_t rv = rd->in_group ? put(out, "]}\n", 3) : APR_SUCCESS;
+    int i;
+
+    apr_pool_clear(rd->gpool);
+    for (i = 0; i < rd->nkeys; i++) {
+        rd->keys[i].len = PQgetlength(res, row, i);
+        rd->keys[i].v = PQgetisnull(res, row, i)
+            ? NULL
+            : apr_pmemdup(rd->gpool, PQgetvalue(res, row, i),
+                          (apr_size_t)rd->keys[i].len);
+    }
+    rd->in_group = 1;
+    rd->group_rows = 0;
+    if (rv == APR_SUCCESS) {
+        rv = put(out, "{", 1);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = put_members(rd, out, res, row, 0, rd->nkeys);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = put(out, ",", 1);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = put(out, rd->group_key, strlen(rd->group_key));
+    }
+    return rv == APR_SUCCESS ? put(out, "[", 1) : rv;
+}
+
+static apr_status_t put_grouped(os_render *rd, os_out *out,
+                                const PGresult *res, int row)
+{
+    apr_status_t rv;
+
+    if (rd->in_group && same_group(rd, res, row)) {
+        if (rd->group_rows >= rd->max_group_rows) {
+            return OS_RENDER_GROUP_FULL;
+        }
+        rv = put(out, ",", 1);
+    }
+    else {
+        rv = open_group(rd, out, res, row);
+    }
+    rd->group_rows++;
+    return rv == APR_SUCCESS ? put_object(rd, out, res, row, rd->nkeys,
+                                          rd->ncols)
+                             : rv;
+}
+
+apr_status_t os_render_rows(os_render *rd, os_out *out, const PGresult *res,
+                            apr_int64_t *rows)
+{
+    int row, nrows = res ? PQntuples(res) : 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (row = 0; row < nrows && rv == APR_SUCCESS; row++) {
+        if (rd->f != OS_FMT_NDJSON) {
+            rv = put_delimited(rd, out, res, row);
+        }
+        else if (rd->nkeys) {
+            rv = put_grouped(rd, out, res, row);
+        }
+        else {
+            rv = put_object(rd, out, res, row, 0, rd->ncols);
+            if (rv == APR_SUCCESS) {
+                rv = put(out, "\n", 1);
+            }
+        }
+        if (rv == APR_SUCCESS) {
+            (*rows)++;
+        }
+    }
+    return rv;
+}
+
+apr_status_t os_render_end(os_render *rd, os_out *out)
+{
+    if (!rd->in_group) {
+        return APR_SUCCESS;
+    }
+    rd->in_group = 0;
+    return put(out, "]}\n", 3);
+}

@@ -88,6 +88,37 @@ my @cases = (
     [ 'an empty OrderStreamSQL', 'OrderStreamSQL',
       "SetHandler orderstream\nOrderStreamSQL \" ; \"\n", undef,
       qr/the query is empty/ ],
+    # formats (issue 5)
+    [ 'OrderStreamFormat xml', 'OrderStreamFormat',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFormat xml\n",
+      undef, qr/"xml" is not csv, tsv or ndjson/ ],
+    [ 'OrderStreamFormats with nothing', 'OrderStreamFormats',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFormats\n" ],
+    [ 'OrderStreamFormats csv json', 'OrderStreamFormats',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFormats csv json\n",
+      undef, qr/"json" is not csv, tsv or ndjson/ ],
+    [ 'OrderStreamDelimiter |', 'OrderStreamDelimiter',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamDelimiter |\n" ],
+    [ 'OrderStreamBOM maybe', 'OrderStreamBOM',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamBOM maybe\n" ],
+    [ 'OrderStreamFormulaGuard 2', 'OrderStreamFormulaGuard',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFormulaGuard 2\n" ],
+    [ 'OrderStreamGroupBy 0 items', 'OrderStreamGroupBy',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamGroupBy 0 items\n" ],
+    [ 'OrderStreamGroupBy without a label', 'OrderStreamGroupBy',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamGroupBy 2\n",
+      undef, qr/number of key columns and the label/ ],
+    [ 'OrderStreamGroupBy abc items', 'OrderStreamGroupBy',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamGroupBy abc items\n" ],
+    [ 'OrderStreamMaxGroupRows 0', 'OrderStreamMaxGroupRows',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamMaxGroupRows 0\n" ],
+    [ 'OrderStreamMaxGroupRows 10000001', 'OrderStreamMaxGroupRows',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamMaxGroupRows 10000001\n" ],
+    [ 'OrderStreamFilename with a slash', 'OrderStreamFilename',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFilename a/b.csv\n" ],
+    [ 'OrderStreamFilename not UTF-8', 'OrderStreamFilename',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFilename \xff.csv\n",
+      undef, qr/not UTF-8/ ],
     [ '65 chained OrderStreamSQL', 'OrderStreamSQL',
       "SetHandler orderstream\n" . ("OrderStreamSQL \"SELECT 1\"\n" x 65),
       undef, qr/more than 64 queries/ ],
@@ -106,6 +137,12 @@ my @valid = (
     . "OrderStreamSQL \"SELECT \$1::date, '\$9', \$2 /* \$9 */ -- \$9\"\n"
     . "OrderStreamSQL \"SELECT \$3, \$4, \$5, \$6 -- \$\$\"\n"
     . ("OrderStreamSQL \"SELECT 1, 2, 3, 4\"\n" x 62),
+    # every format directive, a UTF-8 file name with strftime conversions
+    "SetHandler orderstream\nOrderStreamSQL \"SELECT 1, 2\"\n"
+    . "OrderStreamFormat ndjson\nOrderStreamFormats csv ndjson\n"
+    . "OrderStreamDelimiter tab\nOrderStreamBOM on\nOrderStreamFormulaGuard on\n"
+    . "OrderStreamGroupBy 1 rest\nOrderStreamMaxGroupRows 500\n"
+    . "OrderStreamFilename \"Bestell\xc3\xbcbersicht %Y-%m-%d.csv\"\n",
 );
 
 plan tests => 2 + 2 * @valid + 2 * @cases
@@ -126,7 +163,7 @@ like $out, qr/Syntax OK/, 'Syntax OK';
 
 for my $body (@valid) {
     ($rc, $out) = config_test($body);
-    is $rc, 0, 'a chain with every kind of OrderStreamParam passes'
+    is $rc, 0, 'a valid config with every new directive passes'
         or diag $out;
     like $out, qr/Syntax OK/, 'Syntax OK';
 }

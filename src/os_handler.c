@@ -47,6 +47,7 @@ typedef struct os_export {
     int asked;           /* rows the last FETCH asked for */
     int q, nq;           /* the query of the chain being read, of nq */
     PGresult *desc;      /* the first query's columns, for the header */
+    Oid *types;          /* per column: its type in every query, or 0 */
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -246,7 +247,7 @@ static apr_status_t check_columns(os_export *ex)
 {
     const os_dir_conf *conf = ex->conf;
     PGresult *res;
-    int q, n = 0;
+    int q, i, n = 0;
 
     for (q = 0; q < ex->nq; q++) {
         if (os_cursor_describe(ex->cur, q, &res, ex->batch) != APR_SUCCESS) {
@@ -255,6 +256,10 @@ static apr_status_t check_columns(os_export *ex)
         if (q == 0) {
             ex->desc = res;
             n = PQnfields(res);
+            ex->types = apr_pcalloc(ex->r->pool, sizeof(Oid) * (n + 1));
+            for (i = 0; i < n; i++) {
+                ex->types[i] = PQftype(res, i);
+            }
         }
         else if (PQnfields(res) != n) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
@@ -263,6 +268,11 @@ static apr_status_t check_columns(os_export *ex)
                                          "of a chain must agree",
                           conf->location, q + 1, PQnfields(res), n);
             return APR_EINVAL;
+        }
+        for (i = 0; q > 0 && i < n; i++) {
+            if (PQftype(res, i) != ex->types[i]) {
+                ex->types[i] = 0; /* a column whose type varies */
+            }
         }
     }
     if (os_config_header_mode(conf) == OS_HEADER_LABELS
@@ -276,27 +286,29 @@ static apr_status_t check_columns(os_export *ex)
     return APR_SUCCESS;
 }
 
-/* The writer for the chosen format, which needs the columns; for NDJSON,
- * every cursor declared again over its query wrapped in to_json, still
- * before anything is fetched. */
+/* The writer for the chosen format, which needs the columns; for NDJSON
+ * with columns PostgreSQL must render, every cursor declared again over
+ * its query wrapped in to_json, still before anything is fetched. */
 static apr_status_t prepare_render(os_export *ex)
 {
-    int q, ncols = PQnfields(ex->desc);
     apr_status_t rv = APR_SUCCESS;
-    const char *why = NULL;
+    const char *why = NULL, *sql;
+    int q;
 
-    ex->rd = os_render_create(ex->conf, ex->f, ex->desc, ex->r->pool, &why);
+    ex->rd = os_render_create(ex->conf, ex->f, ex->desc, ex->types,
+                              ex->r->pool, &why);
     if (!ex->rd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
                       OSLOGNO(00021) "%s: %s", ex->conf->location, why);
         return APR_EINVAL;
     }
-    for (q = 0; ex->f == OS_FMT_NDJSON && q < ex->nq && rv == APR_SUCCESS;
-         q++) {
-        const char *sql = APR_ARRAY_IDX(ex->conf->sql, q, const char *);
-        rv = os_cursor_redeclare(ex->cur, q,
-                                 os_render_wrap_sql(sql, ncols, ex->r->pool),
-                                 ex->binds);
+    for (q = 0; q < ex->nq && rv == APR_SUCCESS; q++) {
+        sql = os_render_wrap_sql(ex->rd,
+                                 APR_ARRAY_IDX(ex->conf->sql, q, const char *),
+                                 ex->r->pool);
+        if (sql) {
+            rv = os_cursor_redeclare(ex->cur, q, sql, ex->binds);
+        }
     }
     return rv;
 }

@@ -2,13 +2,16 @@
  *
  * CSV is os_csv.c's quoting with the Location's delimiter, line ending,
  * byte order mark and formula guard. TSV is PostgreSQL's COPY text format
- * (os_tsv_field). NDJSON is one JSON object per line whose values
- * PostgreSQL itself rendered with to_json (os_render_wrap_sql): the format
- * is defined as "what to_json gives" (numbers, NaN as a string, booleans,
- * json embedded, arrays as arrays, timestamps in ISO 8601 with T, and
- * composite types as objects), and asking the server for exactly that is
- * cheaper than a second, subtly different, implementation in C. The cost
- * is measured in the README's Formats section.
+ * (os_tsv_field). NDJSON is one JSON object per line whose values are what
+ * PostgreSQL's to_json gives (numbers, NaN as a string, booleans, json
+ * embedded, arrays as arrays, timestamps in ISO 8601 with T, composite
+ * types as objects). For the types whose to_json is their text output,
+ * quoted or not (integers, floats, numeric, boolean, text, json, jsonb,
+ * uuid), the module writes it from the text output itself; every other
+ * column is wrapped in to_json in the query (os_render_wrap_sql), so
+ * arrays, dates and composites are exactly PostgreSQL's without a second
+ * implementation of them here. Measured in the README's Formats section:
+ * the database's to_json is what NDJSON costs beyond CSV.
  *
  * Every writer reserves room in the output buffer and formats in place: no
  * allocation per row or per field. Grouping (OrderStreamGroupBy) writes a
@@ -25,6 +28,15 @@
 #include "os_format.h"
 #include "os_render.h"
 
+/* How an NDJSON value is written. */
+typedef enum {
+    OS_JV_WRAPPED = 0, /* to_json's output, as it is */
+    OS_JV_NUMBER,      /* as it is when a JSON number, else a string */
+    OS_JV_BOOL,        /* t/f as true/false */
+    OS_JV_STRING,      /* a JSON string of the text output */
+    OS_JV_JSON         /* json and jsonb: as they are */
+} os_json_kind;
+
 typedef struct os_key {
     const char *v; /* in the group pool; NULL: SQL NULL */
     int len;
@@ -35,6 +47,7 @@ struct os_render {
     int ncols;
     const char **labels;     /* per column */
     const char **json_keys;  /* NDJSON: "label": per column, written once */
+    unsigned char *kind;     /* NDJSON: os_json_kind per column */
     unsigned char *guard;    /* CSV: columns the formula guard applies to */
     os_csv_fmt csv;
     const char *eol;
@@ -87,15 +100,47 @@ static const char *json_key(const char *label, apr_pool_t *p)
     return k;
 }
 
+/* The built-in types whose to_json is their text output (json.c's
+ * json_categorize_type): the rest, and a column whose type differs
+ * between the queries of a chain (0), are left to to_json. */
+static os_json_kind json_kind(Oid oid)
+{
+    switch (oid) {
+    case 20:   /* int8 */
+    case 21:   /* int2 */
+    case 23:   /* int4 */
+    case 700:  /* float4 */
+    case 701:  /* float8 */
+    case 1700: /* numeric */
+        return OS_JV_NUMBER;
+    case 16: /* bool */
+        return OS_JV_BOOL;
+    case 19:   /* name */
+    case 25:   /* text */
+    case 1042: /* bpchar */
+    case 1043: /* varchar */
+    case 2950: /* uuid */
+        return OS_JV_STRING;
+    case 114:  /* json */
+    case 3802: /* jsonb */
+        return OS_JV_JSON;
+    default:
+        return OS_JV_WRAPPED;
+    }
+}
+
 static void setup_labels(os_render *rd, const os_dir_conf *conf,
-                         const PGresult *desc, apr_pool_t *p)
+                         const PGresult *desc, const Oid *types,
+                         apr_pool_t *p)
 {
     int i, labels = os_config_header_mode(conf) == OS_HEADER_LABELS;
 
     rd->labels = apr_pcalloc(p, sizeof(*rd->labels) * (rd->ncols + 1));
     rd->json_keys = apr_pcalloc(p, sizeof(*rd->json_keys) * (rd->ncols + 1));
     rd->guard = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
+    rd->kind = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
     for (i = 0; i < rd->ncols; i++) {
+        rd->kind[i] = (unsigned char)json_kind(types[i]);
         /* copied: desc is freed with the first batch */
         rd->labels[i] = labels ? APR_ARRAY_IDX(conf->labels, i, const char *)
                                : apr_pstrdup(p, PQfname(desc, i));
@@ -106,8 +151,8 @@ static void setup_labels(os_render *rd, const os_dir_conf *conf,
 }
 
 os_render *os_render_create(const os_dir_conf *conf, os_format f,
-                            const PGresult *desc, apr_pool_t *p,
-                            const char **why)
+                            const PGresult *desc, const Oid *types,
+                            apr_pool_t *p, const char **why)
 {
     os_render *rd = apr_pcalloc(p, sizeof(*rd));
     const char *label;
@@ -119,7 +164,7 @@ os_render *os_render_create(const os_dir_conf *conf, os_format f,
     rd->eol = f == OS_FMT_CSV ? os_config_eol(conf) : "\n";
     rd->eol_len = strlen(rd->eol);
     os_csv_fmt_init(&rd->csv, os_config_delimiter(conf));
-    setup_labels(rd, conf, desc, p);
+    setup_labels(rd, conf, desc, types, p);
     if (f == OS_FMT_NDJSON && (rd->nkeys = os_config_group_by(conf, &label))) {
         if (rd->nkeys >= rd->ncols) {
             *why = apr_psprintf(p,
@@ -137,18 +182,28 @@ os_render *os_render_create(const os_dir_conf *conf, os_format f,
     return rd;
 }
 
-const char *os_render_wrap_sql(const char *sql, int ncols, apr_pool_t *p)
+const char *os_render_wrap_sql(const os_render *rd, const char *sql,
+                               apr_pool_t *p)
 {
     const char *cols = "", *alias = "";
-    int i;
+    int i, wrapped = 0;
 
+    if (rd->f != OS_FMT_NDJSON) {
+        return NULL;
+    }
     /* The alias list names the columns c1..cN whatever the query calls
      * them (two columns may share a name, or have none); the labels come
      * from the first describe. */
-    for (i = 1; i <= ncols; i++) {
-        cols = apr_psprintf(p, "%s%sto_json(orderstream_q.c%d)", cols,
-                            i > 1 ? ", " : "", i);
+    for (i = 1; i <= rd->ncols; i++) {
+        int wrap = rd->kind[i - 1] == OS_JV_WRAPPED;
+        cols = apr_psprintf(p, "%s%s%sorderstream_q.c%d%s", cols,
+                            i > 1 ? ", " : "", wrap ? "to_json(" : "", i,
+                            wrap ? ")" : "");
         alias = apr_psprintf(p, "%s%sc%d", alias, i > 1 ? ", " : "", i);
+        wrapped += wrap;
+    }
+    if (!wrapped) {
+        return NULL;
     }
     return apr_psprintf(p, "SELECT %s FROM (%s) AS orderstream_q(%s)", cols,
                         sql, alias);
@@ -234,6 +289,61 @@ static apr_status_t put_delimited(os_render *rd, os_out *out,
     return rv;
 }
 
+/* Whether s is a JSON number as PostgreSQL's JSON lexer reads one
+ * (json_lex_number): no leading zeros, digits after a point, no NaN. */
+static int json_number(const char *s, apr_size_t len)
+{
+    apr_size_t i = s[0] == '-';
+
+    if (i < len && s[i] == '0') {
+        i++;
+    }
+    else if (i < len && s[i] >= '1' && s[i] <= '9') {
+        i += strspn(s + i, "0123456789");
+    }
+    else {
+        return 0;
+    }
+    if (i < len && s[i] == '.') {
+        apr_size_t n = strspn(s + i + 1, "0123456789");
+        if (!n) {
+            return 0;
+        }
+        i += 1 + n;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        apr_size_t n;
+        i += 1 + (s[i + 1] == '+' || s[i + 1] == '-');
+        if ((n = strspn(s + i, "0123456789")) == 0) {
+            return 0;
+        }
+        i += n;
+    }
+    return i == len;
+}
+
+/* One value as its column's kind says, into d (room for
+ * OS_JSON_STRING_MAX(len)); returns the bytes written. */
+static apr_size_t json_value(const os_render *rd, int col, char *d,
+                             const char *v, apr_size_t len)
+{
+    switch (rd->kind[col]) {
+    case OS_JV_BOOL:
+        memcpy(d, *v == 't' ? "true" : "false", *v == 't' ? 4 : 5);
+        return *v == 't' ? 4 : 5;
+    case OS_JV_STRING:
+        return os_json_string(d, v, len);
+    case OS_JV_NUMBER:
+        if (!json_number(v, len)) {
+            return os_json_string(d, v, len); /* NaN, Infinity */
+        }
+        /* fall through */
+    default:
+        memcpy(d, v, len);
+        return len;
+    }
+}
+
 /* Columns from..to-1 of row as "key":value pairs, comma-separated. */
 static apr_status_t put_members(os_render *rd, os_out *out,
                                 const PGresult *res, int row, int from,
@@ -243,19 +353,28 @@ static apr_status_t put_members(os_render *rd, os_out *out,
 
     for (col = from; col < to; col++) {
         const char *k = rd->json_keys[col];
-        apr_size_t klen = strlen(k);
+        apr_size_t klen = strlen(k), n;
         int null = PQgetisnull(res, row, col);
-        apr_size_t vlen = null ? 4 : (apr_size_t)PQgetlength(res, row, col);
-        char *d = os_out_reserve(out, 1 + klen + vlen);
+        apr_size_t vlen = (apr_size_t)PQgetlength(res, row, col);
+        /* the most a value can take, and room for null or false */
+        char *d = os_out_reserve(out, 1 + klen + OS_JSON_STRING_MAX(vlen) + 5);
         if (!d) {
             return os_out_status(out);
         }
-        if (col > from) {
-            *d++ = ',';
+        n = col > from;
+        if (n) {
+            *d = ',';
         }
-        memcpy(d, k, klen);
-        memcpy(d + klen, null ? "null" : PQgetvalue(res, row, col), vlen);
-        os_out_commit(out, (col > from) + klen + vlen);
+        memcpy(d + n, k, klen);
+        n += klen;
+        if (null) {
+            memcpy(d + n, "null", 4);
+            n += 4;
+        }
+        else {
+            n += json_value(rd, col, d + n, PQgetvalue(res, row, col), vlen);
+        }
+        os_out_commit(out, n);
     }
     return APR_SUCCESS;
 }

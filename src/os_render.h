@@ -14,27 +14,30 @@ typedef struct os_render os_render;
 #define OS_RENDER_GROUP_FULL (APR_OS_START_USERERR + 1)
 
 /* Prepares the rendering of rows described by desc (the first query's
- * columns, types and names; labels come from conf). Returns NULL with
+ * columns and names; labels come from conf); types[i] is column i's type
+ * in every query of the chain, 0 where they differ. Returns NULL with
  * *why when the config does not fit the columns (OrderStreamGroupBy N
  * with N not below the column count): a 500 before the first byte. */
 os_render *os_render_create(const os_dir_conf *conf, os_format f,
-                            const PGresult *desc, apr_pool_t *p,
-                            const char **why);
+                            const PGresult *desc, const Oid *types,
+                            apr_pool_t *p, const char **why);
 
 /* What goes before the first row: the byte order mark, the header row. */
 apr_status_t os_render_begin(os_render *rd, os_out *out);
 
-/* One batch; *rows counts the rows written. For NDJSON, each value of res
- * is already JSON (the query is wrapped in to_json, os_render_wrap_sql).
- * Returns the output's status, or OS_RENDER_GROUP_FULL. */
+/* One batch; *rows counts the rows written. For NDJSON, res comes from the
+ * query os_render_wrap_sql made. Returns the output's status, or
+ * OS_RENDER_GROUP_FULL. */
 apr_status_t os_render_rows(os_render *rd, os_out *out, const PGresult *res,
                             apr_int64_t *rows);
 
 /* After the last row: closes a group still open. */
 apr_status_t os_render_end(os_render *rd, os_out *out);
 
-/* NDJSON: sql wrapped so that PostgreSQL renders each of its ncols values
- * with to_json, the oracle the format is defined by. */
-const char *os_render_wrap_sql(const char *sql, int ncols, apr_pool_t *p);
+/* NDJSON: sql wrapped so that PostgreSQL renders with to_json the values
+ * the module does not render itself; NULL when it renders them all (and
+ * for the other formats): the query stays as it is. */
+const char *os_render_wrap_sql(const os_render *rd, const char *sql,
+                               apr_pool_t *p);
 
 #endif /* OS_RENDER_H */

@@ -3,7 +3,8 @@
  * Streams a PostgreSQL query as CSV from a <Location>: a pooled mod_dbd
  * connection, a server-side cursor, and httpd's output filters. The work is
  * in src/: os_config (directives), os_handler (the request), os_output (the
- * brigade), os_cursor (libpq), os_csv (the format).
+ * brigade), os_cursor (libpq), os_csv (the format), os_index (the download
+ * page).
  */
 #include "src/os_private.h"
 
@@ -13,6 +14,7 @@
 
 #include "src/os_config.h"
 #include "src/os_handler.h"
+#include "src/os_index.h"
 #include "src/os_limit.h"
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
@@ -36,6 +38,7 @@ static void register_hooks(apr_pool_t *p)
                            APR_HOOK_FIRST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(os_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(os_index_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 /* Not AP_DECLARE_MODULE: os_private.h already says APLOG_USE_MODULE. */

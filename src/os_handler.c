@@ -585,30 +585,36 @@ static void set_headers(request_rec *r, const os_dir_conf *conf, os_format f)
  * DocumentRoot and walks that path, which as root with a DocumentRoot the
  * unprivileged children cannot search answers 403 before the handler runs.
  * So, as mod_proxy does with "proxy:", a URL whose <Location> streams an
- * export gets a filename no file can have, and map_to_storage skips the
- * directory walk for it. <Location> access control still applies (it is
- * walked again after map_to_storage); <Directory> sections do not. */
+ * export (or serves the download page) gets a filename no file can have,
+ * and map_to_storage skips the directory walk for it. <Location> access
+ * control still applies (it is walked again after map_to_storage);
+ * <Directory> sections do not. */
 #define OS_FILENAME_PREFIX "orderstream:"
 
 /* Whether the <Location> config (all that is walked at translate time)
- * sets "SetHandler orderstream" and a query. */
-static int is_export(request_rec *r)
+ * sets "SetHandler orderstream" and a query, or "SetHandler
+ * orderstream-index" (the download page is no file either). */
+static int is_ours(request_rec *r)
 {
     const os_dir_conf *conf =
         ap_get_module_config(r->per_dir_config, &orderstream_module);
     core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
     const char *handler, *err = NULL;
 
-    if (!os_config_has_sql(conf) || !core->expr_handler) {
+    if (!core->expr_handler) {
         return 0;
     }
     handler = ap_expr_str_exec(r, core->expr_handler, &err);
-    return !err && handler && !strcasecmp(handler, OS_HANDLER);
+    if (err || !handler) {
+        return 0;
+    }
+    return !strcasecmp(handler, OS_INDEX_HANDLER)
+        || (!strcasecmp(handler, OS_HANDLER) && os_config_has_sql(conf));
 }
 
 int os_handler_translate(request_rec *r)
 {
-    if (!is_export(r)) {
+    if (!is_ours(r)) {
         return DECLINED;
     }
     r->filename = apr_pstrcat(r->pool, OS_FILENAME_PREFIX, r->uri, NULL);

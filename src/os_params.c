@@ -46,9 +46,7 @@ static int unescape(char *s)
     return 1;
 }
 
-/* What the client sent, fit for one line of a UTF-8 text body and a log:
- * control bytes and bytes over 0x7e as \xNN, at most 64 characters. */
-static const char *shown(const char *v, apr_pool_t *p)
+const char *os_params_shown(const char *v, apr_pool_t *p)
 {
     char *out = apr_palloc(p, 64 * 4 + 4), *d = out;
     const unsigned char *s = (const unsigned char *)v;
@@ -328,7 +326,7 @@ const char *os_param_value(const os_param_decl *d, const char *v,
         return NULL;
     }
     return apr_psprintf(p, "%s: expected %s, got \"%s\"", d->name,
-                        os_param_form(d, p), shown(v, p));
+                        os_param_form(d, p), os_params_shown(v, p));
 }
 
 /* ---- OrderStreamParam NAME TYPE [required | default=V] [maxlength=N] ---- */
@@ -346,7 +344,7 @@ static const char *declare_name(os_param_decl *d, const char *name,
                             "\"%s\" is not a parameter name: use letters, "
                             "digits and _, not starting with a digit, at "
                             "most %d",
-                            shown(name, p), OS_NAME_MAX);
+                            os_params_shown(name, p), OS_NAME_MAX);
     }
     if (!strcmp(name, "offset") || !strcmp(name, "limit")
         || !strcmp(name, "format")) {
@@ -373,7 +371,7 @@ static const char *declare_type(os_param_decl *d, const char *type,
     return apr_psprintf(p,
                         "%s: \"%s\" is not a type: int, numeric, date, "
                         "timestamptz, bool or text",
-                        d->name, shown(type, p));
+                        d->name, os_params_shown(type, p));
 }
 
 static const char *declare_maxlength(os_param_decl *d, const char *v,
@@ -393,7 +391,7 @@ static const char *declare_maxlength(os_param_decl *d, const char *v,
         return apr_psprintf(p,
                             "%s: maxlength= wants a whole number from 1 to "
                             "%d, got \"%s\"",
-                            d->name, OS_TEXT_MAXLENGTH_MAX, shown(v, p));
+                            d->name, OS_TEXT_MAXLENGTH_MAX, os_params_shown(v, p));
     }
     d->maxlength = (int)n;
     return NULL;
@@ -425,7 +423,7 @@ static const char *declare_options(os_param_decl *d, int argc,
             return apr_psprintf(p,
                                 "%s: \"%s\" is not an option: required, "
                                 "default=VALUE or maxlength=N",
-                                d->name, shown(o, p));
+                                d->name, os_params_shown(o, p));
         }
     }
     return NULL;
@@ -458,7 +456,7 @@ const char *os_param_declare(os_param_decl *d, int argc, char *const argv[],
     }
     if (dflt && (d->dflt = check(d, dflt, p)) == NULL) {
         return apr_psprintf(p, "%s: default=%s is not %s", d->name,
-                            shown(dflt, p), os_param_form(d, p));
+                            os_params_shown(dflt, p), os_param_form(d, p));
     }
     return NULL;
 }
@@ -478,7 +476,7 @@ static const char *whole(const char *name, const char *v, apr_int64_t max,
             p,
             "%s: expected a whole number from 0 to %" APR_INT64_T_FMT
             ", got \"%s\"",
-            shown(name, p), max, shown(v, p));
+            os_params_shown(name, p), max, os_params_shown(v, p));
     }
     return NULL;
 }
@@ -521,7 +519,7 @@ static const char *format(const char *value, const os_params_rules *rules,
     out->format = os_format_by_name(value);
     if (!(out->format & allowed)) {
         return apr_psprintf(p, "format: expected one of %s, got \"%s\"",
-                            os_format_list(allowed, p), shown(value, p));
+                            os_format_list(allowed, p), os_params_shown(value, p));
     }
     return NULL;
 }
@@ -555,10 +553,10 @@ static const char *one(char *pair, const os_params_rules *rules,
     /* unescape() stops half way on a bad escape: name it as it was sent */
     sent = apr_pstrdup(p, pair);
     if (!unescape(pair)) {
-        return apr_psprintf(p, "%s: badly escaped", shown(sent, p));
+        return apr_psprintf(p, "%s: badly escaped", os_params_shown(sent, p));
     }
     if (value && !unescape(value)) {
-        return apr_psprintf(p, "%s: badly escaped", shown(pair, p));
+        return apr_psprintf(p, "%s: badly escaped", os_params_shown(pair, p));
     }
     if (!value) {
         value = ""; /* "?since" is "?since=": absent */
@@ -571,7 +569,7 @@ static const char *one(char *pair, const os_params_rules *rules,
     }
     if ((i = find_decl(rules, pair)) < 0) {
         return apr_psprintf(p, "%s: not a parameter of this export",
-                            shown(pair, p));
+                            os_params_shown(pair, p));
     }
     if (given[i]) {
         return apr_psprintf(p, "%s: given more than once", pair);

@@ -75,4 +75,9 @@ typedef struct os_params {
 const char *os_params_parse(const char *args, const os_params_rules *rules,
                             os_params *out, apr_pool_t *p);
 
+/* What the client sent, fit for one line of a UTF-8 text body and a log:
+ * control bytes and bytes over 0x7e as \xNN, at most 64 of them, then
+ * "..." when there was more. */
+const char *os_params_shown(const char *v, apr_pool_t *p);
+
 #endif /* OS_PARAMS_H */

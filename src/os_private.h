@@ -18,7 +18,9 @@ extern module AP_MODULE_DECLARE_DATA orderstream_module;
  * grep -r OSLOGNO src/ lists them all. */
 #define OSLOGNO(n) "OS" #n ": "
 
-/* The handler name that SetHandler selects. */
+/* The handler names that SetHandler selects: an export, the download
+ * page. */
 #define OS_HANDLER "orderstream"
+#define OS_INDEX_HANDLER "orderstream-index"
 
 #endif /* OS_PRIVATE_H */

@@ -1,0 +1,544 @@
+/* os_index.c: the download page, "SetHandler orderstream-index".
+ *
+ * Lists the exports of the virtual host the page belongs to, each with its
+ * URL, its formats and a form whose fields are its OrderStreamParams, so
+ * that a person finds an export and fills it in from a browser; the form
+ * is a plain GET to the export. ?format=json gives the same list to a
+ * script.
+ *
+ * What is listed comes from two places, on purpose:
+ *  - os_config_export_paths: the literal <Location>s of this virtual host
+ *    that give OrderStreamSQL, in config order. A <LocationMatch> has no
+ *    one URL to link to;
+ *  - one subrequest per path (ap_sub_req_lookup_uri), which merges the
+ *    configuration exactly as a request to that URL would, so the page
+ *    shows what the export will do (with what it inherits from enclosing
+ *    sections), and runs access control: an export the client may not
+ *    download is left out rather than shown with a form that answers 403.
+ *    It is a lookup only: no query runs, no connection is taken.
+ * The merged config lives in the subrequest's pool, so each export is
+ * rendered before its subrequest is destroyed.
+ *
+ * The page is plain HTML with a few lines of inline CSS: no script, no
+ * external resource, so it works with JavaScript off and on a network
+ * with no way out. Every value from the config is escaped for where it
+ * goes: HTML (ap_escape_html2), JSON (os_json_string), URL (ap_escape_uri).
+ */
+#include "os_private.h"
+
+#include <apr_strings.h>
+#include <ap_expr.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "os_config.h"
+#include "os_format.h"
+#include "os_index.h"
+#include "os_params.h"
+
+/* What the page may load and do, enforced by the browser as well as by
+ * construction: its inline CSS and forms to this site, nothing else. A
+ * config value that slipped through the escaping still could not run a
+ * script or reach another site. */
+#define OS_INDEX_CSP                                                          \
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "     \
+    "base-uri 'none'"
+
+/* How each OrderStreamParam type is named (as the directive spells it, for
+ * the JSON) and asked for in the form. The browser's own widgets send what
+ * the module accepts: a date input YYYY-MM-DD, datetime-local
+ * YYYY-MM-DDTHH:MM (a time without an offset is UTC to the module), a
+ * number input digits. bool is a select (html_bool) rather than a
+ * checkbox, as "not given" differs from false. */
+typedef struct os_index_kind {
+    const char *name;  /* the type, as OrderStreamParam spells it */
+    const char *input; /* the input's type attribute; NULL: a select */
+    const char *step;  /* number inputs: "1" whole, "any" decimal */
+    /* The hint under the label; NULL: the accepted form (os_param_form).
+     * A date widget shows the date in the reader's locale, so the wire
+     * form YYYY-MM-DD would only confuse there (it stays in the title). */
+    const char *hint;
+} os_index_kind;
+
+static const os_index_kind kinds[] = {
+    [OS_PARAM_INT] = { "int", "number", "1", NULL },
+    [OS_PARAM_NUMERIC] = { "numeric", "number", "any", NULL },
+    [OS_PARAM_DATE] = { "date", "date", NULL, "a date" },
+    [OS_PARAM_TIMESTAMPTZ] = { "timestamptz", "datetime-local", NULL,
+                               "a date and time, UTC" },
+    [OS_PARAM_BOOL] = { "bool", NULL, NULL, NULL },
+    [OS_PARAM_TEXT] = { "text", "text", NULL, NULL },
+};
+
+/* The formats in the order they are offered: the order of the mask. */
+static const os_format all_formats[] = { OS_FMT_CSV, OS_FMT_TSV,
+                                         OS_FMT_NDJSON };
+#define NFORMATS (sizeof(all_formats) / sizeof(all_formats[0]))
+
+/* The page being written. Its buckets pile up in bb until it is passed
+ * whole: the page is as big as the config (a few hundred bytes per
+ * export), and a whole body gets a Content-Length. */
+typedef struct os_index {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+    int n; /* exports listed so far */
+} os_index;
+
+typedef void os_index_render(os_index *ix, const char *path, const char *url,
+                             const os_dir_conf *conf);
+
+static void put(os_index *ix, const char *s)
+{
+    apr_brigade_puts(ix->bb, NULL, NULL, s);
+}
+
+static void putf(os_index *ix, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void putf(os_index *ix, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    apr_brigade_vprintf(ix->bb, NULL, NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* s for HTML text or a double-quoted attribute. */
+static const char *h(apr_pool_t *p, const char *s)
+{
+    return ap_escape_html2(p, s, 0);
+}
+
+/* s as a JSON string with its quotes; null for NULL. */
+static const char *js(apr_pool_t *p, const char *s)
+{
+    apr_size_t len;
+    char *out;
+
+    if (!s) {
+        return "null";
+    }
+    len = strlen(s);
+    out = apr_palloc(p, OS_JSON_STRING_MAX(len) + 1);
+    out[os_json_string(out, s, len)] = '\0';
+    return out;
+}
+
+/* ---- which exports ------------------------------------------------------ */
+
+/* Whether a request to the export's URL would reach it: the subrequest
+ * found the orderstream handler and a query, and access control let it
+ * through (a 401 or 403 leaves its status). */
+static int listable(request_rec *sub, const os_dir_conf *conf)
+{
+    return sub->status == HTTP_OK && sub->handler
+        && !strcasecmp(sub->handler, OS_HANDLER) && conf
+        && os_config_has_sql(conf);
+}
+
+/* Renders each export of r's virtual host a client could download, in
+ * config order. */
+static void each_export(os_index *ix, os_index_render *render)
+{
+    request_rec *r = ix->r;
+    apr_array_header_t *paths = os_config_export_paths(r->server, r->pool);
+    int i;
+
+    for (i = 0; i < paths->nelts; i++) {
+        const char *path = APR_ARRAY_IDX(paths, i, const char *);
+        /* The subrequest, like a client, sends the URL escaped. */
+        const char *url = ap_escape_uri(r->pool, path);
+        request_rec *sub = ap_sub_req_lookup_uri(url, r, NULL);
+        const os_dir_conf *conf =
+            ap_get_module_config(sub->per_dir_config, &orderstream_module);
+
+        if (listable(sub, conf)) {
+            render(ix, path, url, conf);
+            ix->n++;
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          OSLOGNO(00101) "%s: %s left out of the page "
+                                         "(status %d, handler %s)",
+                          r->uri, path, sub->status,
+                          sub->handler ? sub->handler : "none");
+        }
+        ap_destroy_sub_req(sub);
+    }
+}
+
+/* ---- HTML --------------------------------------------------------------- */
+
+/* Readable without a stylesheet; these few lines only lay the fields of
+ * a form out in a row and mark what is required. */
+static const char html_head[] =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, "
+    "initial-scale=1\">\n"
+    "<title>Downloads</title>\n<style>\n"
+    "body{font:15px/1.45 system-ui,sans-serif;color:#222;max-width:60em;"
+    "margin:1.5em auto;padding:0 1em}\n"
+    "section{border:1px solid #ccd;border-radius:6px;padding:.2em 1em .8em;"
+    "margin:1em 0}\n"
+    "h2{font-size:1.1em;margin:.5em 0 .2em}\n"
+    ".about{margin:0 0 .6em;color:#555}\n"
+    "label{display:inline-flex;flex-direction:column;vertical-align:top;"
+    "margin:0 1em .6em 0}\n"
+    "label small{color:#666;max-width:16em}\n"
+    ".req{color:#b00;font-style:normal;font-size:.85em}\n"
+    "input,select,button{font:inherit}\n"
+    "input[type=number]{width:8em}\n"
+    "button{padding:.2em 1.2em}\n"
+    "label~button{margin-top:1.4em}\n"
+    "</style>\n</head>\n<body>\n<h1>Downloads</h1>\n"
+    "<p>Fill in what you need and press <em>Download</em>; a field left "
+    "empty is not sent. Fields marked <em class=\"req\">required</em> "
+    "must be filled in. The same list as "
+    "<a href=\"?format=json\">JSON</a>.</p>\n";
+
+static void html_about(os_index *ix, const os_dir_conf *conf,
+                       const os_params_rules *rules)
+{
+    apr_pool_t *p = ix->r->pool;
+    unsigned mask = os_config_formats(conf);
+    os_format dflt = os_config_format(conf);
+    const char *sep = " ";
+    apr_size_t i;
+
+    put(ix, "<p class=\"about\">Formats:");
+    for (i = 0; i < NFORMATS; i++) {
+        if (mask & all_formats[i]) {
+            putf(ix, "%s%s%s", sep, os_format_name(all_formats[i]),
+                 all_formats[i] == dflt ? " (default)" : "");
+            sep = ", ";
+        }
+    }
+    if (conf->filename) {
+        putf(ix, ". Saved as <code>%s</code>", h(p, conf->filename));
+    }
+    put(ix, rules->preview ? ". Previews: offset and limit" : "");
+    if (rules->preview && rules->max_limit) {
+        putf(ix, " up to %" APR_INT64_T_FMT, rules->max_limit);
+    }
+    put(ix, ".</p>\n");
+}
+
+/* The label of a field: its name, "required", and the form it takes. */
+static void html_label(os_index *ix, const char *name, int required,
+                       const char *hint)
+{
+    apr_pool_t *p = ix->r->pool;
+
+    putf(ix, "<label><span>%s%s</span>\n", h(p, name),
+         required ? " <em class=\"req\">required</em>" : "");
+    putf(ix, "<small>%s</small>\n", h(p, hint));
+}
+
+/* bool: "not given" (or the default), true or false. A required one
+ * starts on an empty choice that "required" refuses to submit. */
+static void html_bool(os_index *ix, const os_param_decl *d)
+{
+    apr_pool_t *p = ix->r->pool;
+    const char *none = d->required ? "choose"
+        : d->dflt                  ? apr_pstrcat(p, "default: ", d->dflt, NULL)
+                                   : "not given";
+
+    putf(ix, "<select name=\"%s\"%s>", h(p, d->name),
+         d->required ? " required" : "");
+    putf(ix, "<option value=\"\">%s</option>", h(p, none));
+    put(ix, "<option>true</option><option>false</option></select>\n");
+}
+
+static void html_input(os_index *ix, const os_param_decl *d,
+                       const os_index_kind *k, const char *form)
+{
+    apr_pool_t *p = ix->r->pool;
+
+    putf(ix, "<input type=\"%s\" name=\"%s\" title=\"%s\"", k->input,
+         h(p, d->name), h(p, form));
+    if (k->step) {
+        putf(ix, " step=\"%s\"", k->step);
+    }
+    if (d->maxlength) {
+        putf(ix, " maxlength=\"%d\"", d->maxlength);
+    }
+    /* Date widgets show no placeholder; the hint says the default. */
+    if (d->dflt && (!strcmp(k->input, "text") || k->step)) {
+        putf(ix, " placeholder=\"%s\"", h(p, d->dflt));
+    }
+    put(ix, d->required ? " required>\n" : ">\n");
+}
+
+static void html_param(os_index *ix, const os_param_decl *d)
+{
+    apr_pool_t *p = ix->r->pool;
+    const os_index_kind *k = &kinds[d->type];
+    const char *form = os_param_form(d, p);
+    const char *hint = k->hint ? k->hint : form;
+
+    if (d->type == OS_PARAM_TEXT) {
+        hint = apr_psprintf(p, "text, at most %d characters", d->maxlength);
+    }
+    if (d->dflt) {
+        hint = apr_pstrcat(p, hint, "; default ", d->dflt, NULL);
+    }
+    html_label(ix, d->name, d->required, hint);
+    if (k->input) {
+        html_input(ix, d, k, form);
+    }
+    else {
+        html_bool(ix, d);
+    }
+    put(ix, "</label>\n");
+}
+
+/* offset and limit, as the export checks them: whole numbers from 0, the
+ * limit at most OrderStreamMaxLimit. */
+static void html_preview(os_index *ix, const os_params_rules *rules)
+{
+    html_label(ix, "offset", 0, "rows to skip");
+    put(ix,
+        "<input type=\"number\" name=\"offset\" min=\"0\" step=\"1\" "
+        "title=\"a whole number of rows\">\n</label>\n");
+    html_label(ix, "limit", 0, "rows at most");
+    put(ix,
+        "<input type=\"number\" name=\"limit\" min=\"0\" step=\"1\" "
+        "title=\"a whole number of rows\"");
+    if (rules->max_limit) {
+        putf(ix, " max=\"%" APR_INT64_T_FMT "\"", rules->max_limit);
+    }
+    put(ix, ">\n</label>\n");
+}
+
+/* A choice only when there is one; the export's default comes selected,
+ * so the form always names a format (the same file either way). */
+static void html_format(os_index *ix, const os_dir_conf *conf)
+{
+    unsigned mask = os_config_formats(conf);
+    os_format dflt = os_config_format(conf);
+    apr_size_t i;
+
+    if (!(mask & (mask - 1))) {
+        return; /* one format */
+    }
+    html_label(ix, "format", 0, "the file's format");
+    put(ix, "<select name=\"format\">");
+    for (i = 0; i < NFORMATS; i++) {
+        if (mask & all_formats[i]) {
+            const char *name = os_format_name(all_formats[i]);
+            putf(ix, "<option value=\"%s\"%s>%s</option>", name,
+                 all_formats[i] == dflt ? " selected" : "", name);
+        }
+    }
+    put(ix, "</select>\n</label>\n");
+}
+
+static void html_export(os_index *ix, const char *path, const char *url,
+                        const os_dir_conf *conf)
+{
+    apr_pool_t *p = ix->r->pool;
+    const char *href = h(p, url);
+    os_params_rules rules;
+    int i;
+
+    os_config_params_rules(conf, &rules);
+    putf(ix, "<section>\n<h2><a href=\"%s\">%s</a></h2>\n", href, h(p, path));
+    html_about(ix, conf, &rules);
+    putf(ix, "<form method=\"get\" action=\"%s\">\n", href);
+    for (i = 0; conf->params && i < conf->params->nelts; i++) {
+        html_param(ix, &APR_ARRAY_IDX(conf->params, i, os_param_decl));
+    }
+    if (rules.preview) {
+        html_preview(ix, &rules);
+    }
+    html_format(ix, conf);
+    put(ix,
+        "<button type=\"submit\">Download</button>\n</form>\n"
+        "</section>\n");
+}
+
+static void html_page(os_index *ix)
+{
+    put(ix, html_head);
+    each_export(ix, html_export);
+    if (!ix->n) {
+        put(ix, "<p>No export is configured here.</p>\n");
+    }
+    put(ix, "</body>\n</html>\n");
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static void json_param(os_index *ix, const os_param_decl *d)
+{
+    apr_pool_t *p = ix->r->pool;
+
+    putf(ix,
+         "{\"name\":%s,\"type\":\"%s\",\"required\":%s,\"default\":%s,"
+         "\"maxlength\":%s,\"form\":%s}",
+         js(p, d->name), kinds[d->type].name, d->required ? "true" : "false",
+         js(p, d->dflt), d->maxlength ? apr_itoa(p, d->maxlength) : "null",
+         js(p, os_param_form(d, p)));
+}
+
+static void json_formats(os_index *ix, const os_dir_conf *conf)
+{
+    unsigned mask = os_config_formats(conf);
+    const char *sep = "";
+    apr_size_t i;
+
+    put(ix, "\"formats\":[");
+    for (i = 0; i < NFORMATS; i++) {
+        if (mask & all_formats[i]) {
+            putf(ix, "%s\"%s\"", sep, os_format_name(all_formats[i]));
+            sep = ",";
+        }
+    }
+    putf(ix, "],\"default_format\":\"%s\",",
+         os_format_name(os_config_format(conf)));
+}
+
+static void json_export(os_index *ix, const char *path, const char *url,
+                        const os_dir_conf *conf)
+{
+    apr_pool_t *p = ix->r->pool;
+    os_params_rules rules;
+    int i;
+
+    (void)path;
+    os_config_params_rules(conf, &rules);
+    putf(ix, "%s{\"url\":%s,", ix->n ? ",\n" : "\n", js(p, url));
+    json_formats(ix, conf);
+    putf(ix, "\"filename\":%s,\"preview\":%s,\"max_limit\":%s,\"params\":[",
+         js(p, conf->filename), rules.preview ? "true" : "false",
+         rules.max_limit
+             ? apr_psprintf(p, "%" APR_INT64_T_FMT, rules.max_limit)
+             : "null");
+    for (i = 0; conf->params && i < conf->params->nelts; i++) {
+        put(ix, i ? "," : "");
+        json_param(ix, &APR_ARRAY_IDX(conf->params, i, os_param_decl));
+    }
+    put(ix, "]}");
+}
+
+static void json_page(os_index *ix)
+{
+    put(ix, "{\"exports\":[");
+    each_export(ix, json_export);
+    put(ix, "\n]}\n");
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+/* ?format=json, or ?format=html (the page, also when empty or absent);
+ * anything else is an error, as an export answers a parameter it does
+ * not know: a typo should not silently give the other format. */
+static const char *parse_args(request_rec *r, int *json)
+{
+    char *copy = apr_pstrdup(r->pool, r->args ? r->args : "");
+    char *pair, *value, *state;
+    int seen = 0;
+
+    *json = 0;
+    for (pair = apr_strtok(copy, "&", &state); pair;
+         pair = apr_strtok(NULL, "&", &state)) {
+        const char *sent;
+        if ((value = strchr(pair, '=')) != NULL) {
+            *value++ = '\0';
+        }
+        /* A bad escape stops half way: name it as it was sent. */
+        sent = apr_pstrdup(r->pool, pair);
+        if (ap_unescape_urlencoded(pair) != OK) {
+            return apr_psprintf(r->pool, "%s: badly escaped",
+                                os_params_shown(sent, r->pool));
+        }
+        if (strcmp(pair, "format")) {
+            return apr_psprintf(r->pool, "%s: not a parameter of this page",
+                                os_params_shown(pair, r->pool));
+        }
+        if (seen++) {
+            return "format: given more than once";
+        }
+        if (value && ap_unescape_urlencoded(value) != OK) {
+            return "format: badly escaped";
+        }
+        if (value && *value && strcasecmp(value, "html")) {
+            if (strcasecmp(value, "json")) {
+                return apr_psprintf(r->pool,
+                                    "format: expected html or json, "
+                                    "got \"%s\"",
+                                    os_params_shown(value, r->pool));
+            }
+            *json = 1;
+        }
+    }
+    return NULL;
+}
+
+static int send_brigade(request_rec *r, apr_bucket_brigade *bb)
+{
+    APR_BRIGADE_INSERT_TAIL(
+        bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS
+        ? OK
+        : AP_FILTER_ERROR;
+}
+
+/* A 400 in plain text, one line naming the parameter, as the exports
+ * answer one. */
+static int bad_request(request_rec *r, const char *msg)
+{
+    apr_bucket_brigade *bb =
+        apr_brigade_create(r->pool, r->connection->bucket_alloc);
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OSLOGNO(00100) "%s: 400: %s",
+                  r->uri, msg);
+    r->status = HTTP_BAD_REQUEST;
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    apr_brigade_printf(bb, NULL, NULL, "%s\n", msg);
+    return send_brigade(r, bb);
+}
+
+int os_index_handler(request_rec *r)
+{
+    os_index ix = { 0 };
+    const char *err;
+    int json;
+
+    /* Case-blind, as httpd matches handler names. */
+    if (!r->handler || strcasecmp(r->handler, OS_INDEX_HANDLER)) {
+        return DECLINED;
+    }
+    /* GET covers HEAD; the Allow header of a 405 says so. */
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if ((err = parse_args(r, &json)) != NULL) {
+        return bad_request(r, err);
+    }
+    if (json) {
+        ap_set_content_type(r, "application/json");
+    }
+    else {
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        apr_table_setn(r->headers_out, "Content-Security-Policy",
+                       OS_INDEX_CSP);
+    }
+    if (r->header_only) {
+        return OK; /* HEAD: no subrequests for a body nobody reads */
+    }
+    ix.r = r;
+    ix.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (json) {
+        json_page(&ix);
+    }
+    else {
+        html_page(&ix);
+    }
+    return send_brigade(r, ix.bb);
+}

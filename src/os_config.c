@@ -118,9 +118,9 @@ os_format os_config_format(const os_dir_conf *conf)
 {
     os_format f = conf->format ? conf->format : OS_FMT_CSV;
 
-    return (os_config_formats(conf) & f) ? f
-                                         : os_format_first(
-                                               os_config_formats(conf));
+    return (os_config_formats(conf) & f)
+        ? f
+        : os_format_first(os_config_formats(conf));
 }
 
 char os_config_delimiter(const os_dir_conf *conf)
@@ -463,15 +463,13 @@ static const char *set_formats(cmd_parms *cmd, void *dconf, int argc,
     return NULL;
 }
 
-static const char *set_delimiter(cmd_parms *cmd, void *dconf,
-                                 const char *arg)
+static const char *set_delimiter(cmd_parms *cmd, void *dconf, const char *arg)
 {
     char d = !strcmp(arg, ",") ? ','
-           : !strcmp(arg, ";") ? ';'
-           : !strcasecmp(arg, "tab") || !strcmp(arg, "\t")
-               || !strcmp(arg, "\\t")
-           ? '\t'
-           : 0;
+        : !strcmp(arg, ";")    ? ';'
+        : !strcasecmp(arg, "tab") || !strcmp(arg, "\t") || !strcmp(arg, "\\t")
+        ? '\t'
+        : 0;
 
     if (!d) {
         return apr_psprintf(cmd->pool,
@@ -830,8 +828,8 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     bad = check_level(ap_conftree, 0, ptemp);
     for (i = 0; os_sections && i < os_sections->nelts; i++) {
-        bad += check_section(APR_ARRAY_IDX(os_sections, i, os_dir_conf *),
-                             ptemp);
+        bad +=
+            check_section(APR_ARRAY_IDX(os_sections, i, os_dir_conf *), ptemp);
     }
     if (bad) {
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -29,16 +29,16 @@ typedef struct os_dir_conf {
     /* OrderStreamSQL, in order: one query, or a chain whose rows follow
      * each other in one download. A section that gives any replaces what
      * it inherits, together with params. */
-    apr_array_header_t *sql;    /* const char * */
-    apr_array_header_t *sql_at; /* const char *, "file:line" of each */
-    apr_array_header_t *params; /* os_param_decl, OrderStreamParam: $1.. */
+    apr_array_header_t *sql;       /* const char * */
+    apr_array_header_t *sql_at;    /* const char *, "file:line" of each */
+    apr_array_header_t *params;    /* os_param_decl, OrderStreamParam: $1.. */
     apr_array_header_t *params_at; /* const char *, "file:line" of each */
-    const char *location;       /* the section that set the SQL, for logs */
-    os_header_mode header_mode; /* OrderStreamHeader */
-    apr_array_header_t *labels; /* const char *, with OS_HEADER_LABELS */
-    const char *filename;       /* OrderStreamFilename */
-    int fetch_rows;             /* OrderStreamFetchRows, 0 = unset */
-    os_eol eol;                 /* OrderStreamLineEnding */
+    const char *location;          /* the section that set the SQL, for logs */
+    os_header_mode header_mode;    /* OrderStreamHeader */
+    apr_array_header_t *labels;    /* const char *, with OS_HEADER_LABELS */
+    const char *filename;          /* OrderStreamFilename */
+    int fetch_rows;                /* OrderStreamFetchRows, 0 = unset */
+    os_eol eol;                    /* OrderStreamLineEnding */
     /* Where 0 is a valid value, -1 means unset. */
     apr_interval_time_t stmt_timeout;    /* OrderStreamStatementTimeout */
     int max_concurrent;                  /* OrderStreamMaxConcurrent */
@@ -46,14 +46,14 @@ typedef struct os_dir_conf {
     int retry_after;                     /* OrderStreamRetryAfter, s */
     int max_limit;                       /* OrderStreamMaxLimit */
     int preview;                         /* OrderStreamPreview */
-    os_format format;   /* OrderStreamFormat; OS_FMT_NONE = unset */
-    unsigned formats;   /* OrderStreamFormats, a mask; 0 = unset */
-    char delimiter;     /* OrderStreamDelimiter; 0 = unset */
-    int bom;            /* OrderStreamBOM */
-    int formula_guard;  /* OrderStreamFormulaGuard */
-    int group_by;       /* OrderStreamGroupBy N */
-    const char *group_label;  /* OrderStreamGroupBy's LABEL */
-    int max_group_rows; /* OrderStreamMaxGroupRows */
+    os_format format;        /* OrderStreamFormat; OS_FMT_NONE = unset */
+    unsigned formats;        /* OrderStreamFormats, a mask; 0 = unset */
+    char delimiter;          /* OrderStreamDelimiter; 0 = unset */
+    int bom;                 /* OrderStreamBOM */
+    int formula_guard;       /* OrderStreamFormulaGuard */
+    int group_by;            /* OrderStreamGroupBy N */
+    const char *group_label; /* OrderStreamGroupBy's LABEL */
+    int max_group_rows;      /* OrderStreamMaxGroupRows */
     /* Where the section is, for the download page (os_index.c). */
     server_rec *server; /* the virtual host it belongs to */
     int literal;        /* a <Location PATH> with a literal PATH */

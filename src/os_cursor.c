@@ -126,9 +126,9 @@ static apr_status_t declare(os_cursor *cur, int q, const char *sql,
     const char *declare =
         apr_pstrcat(cur->pool, "DECLARE ", cursor_name(name, sizeof(name), q),
                     " NO SCROLL CURSOR FOR ", sql, NULL);
-    PGresult *res = PQexecParams(cur->conn, declare, b ? b->n : 0,
-                                 b ? b->types : NULL, b ? b->values : NULL,
-                                 NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(cur->conn, declare, b ? b->n : 0, b ? b->types : NULL,
+                     b ? b->values : NULL, NULL, NULL, 0);
     apr_status_t rv = APR_SUCCESS;
 
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {

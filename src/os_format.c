@@ -69,8 +69,8 @@ const char *os_format_list(unsigned mask, apr_pool_t *p)
 
     for (i = 0; i < NFORMATS; i++) {
         if (mask & formats[i].f) {
-            list = apr_pstrcat(p, list, *list ? ", " : "", formats[i].name,
-                               NULL);
+            list =
+                apr_pstrcat(p, list, *list ? ", " : "", formats[i].name, NULL);
         }
     }
     return list;
@@ -123,7 +123,7 @@ static int covers(const char *range, const char *t)
 os_format os_format_from_accept(const char *accept, unsigned allowed,
                                 os_format dflt, apr_pool_t *p)
 {
-    double best_q = 0, dflt_q = -1;
+    double best_q = 0, dflt_q = -1, q_of[NFORMATS] = { 0 };
     os_format best = OS_FMT_NONE;
     char *copy, *item, *state;
     apr_size_t i;
@@ -153,17 +153,30 @@ os_format os_format_from_accept(const char *accept, unsigned allowed,
             if (!(allowed & formats[i].f)) {
                 continue;
             }
-            if (!strcmp(range, formats[i].type) && q > best_q) {
-                best_q = q;
-                best = formats[i].f;
+            if (!strcmp(range, formats[i].type)) {
+                /* named with q=0: refused, whatever a wildcard says */
+                q_of[i] =
+                    q > 0 && q_of[i] >= 0 ? (q > q_of[i] ? q : q_of[i]) : -1;
             }
         }
         if (covers(range, os_format_media_type(dflt)) && q > dflt_q) {
             dflt_q = q;
         }
     }
+    /* the highest q; a tie goes to the first in the order csv, tsv, ndjson */
+    for (i = 0; i < NFORMATS; i++) {
+        if (q_of[i] > best_q) {
+            best_q = q_of[i];
+            best = formats[i].f;
+        }
+    }
     if (best != OS_FMT_NONE) {
         return best;
+    }
+    for (i = 0; i < NFORMATS; i++) {
+        if (formats[i].f == dflt && q_of[i] < 0) {
+            return OS_FMT_NONE;
+        }
     }
     return dflt_q > 0 ? dflt : OS_FMT_NONE;
 }
@@ -181,14 +194,29 @@ size_t os_tsv_field(char *dst, const char *src, size_t len, int is_null)
         unsigned char c = (unsigned char)src[i];
         char e = 0;
         switch (c) {
-        case '\\': e = '\\'; break;
-        case '\t': e = 't'; break;
-        case '\n': e = 'n'; break;
-        case '\r': e = 'r'; break;
-        case '\b': e = 'b'; break;
-        case '\f': e = 'f'; break;
-        case '\v': e = 'v'; break;
-        default: break;
+        case '\\':
+            e = '\\';
+            break;
+        case '\t':
+            e = 't';
+            break;
+        case '\n':
+            e = 'n';
+            break;
+        case '\r':
+            e = 'r';
+            break;
+        case '\b':
+            e = 'b';
+            break;
+        case '\f':
+            e = 'f';
+            break;
+        case '\v':
+            e = 'v';
+            break;
+        default:
+            break;
         }
         if (e) {
             *d++ = '\\';
@@ -220,8 +248,11 @@ size_t os_json_string(char *dst, const char *src, size_t len)
         else if (c == '\n' || c == '\r' || c == '\t' || c == '\b'
                  || c == '\f') {
             *d++ = '\\';
-            *d++ = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't'
-                 : c == '\b' ? 'b' : 'f';
+            *d++ = c == '\n' ? 'n'
+                : c == '\r'  ? 'r'
+                : c == '\t'  ? 't'
+                : c == '\b'  ? 'b'
+                             : 'f';
         }
         else {
             memcpy(d, "\\u00", 4);

@@ -38,7 +38,8 @@ os_format os_format_first(unsigned mask);
  * - the allowed format the header names with the highest q (> 0), ties
  *   going to the order csv, tsv, ndjson;
  * - else dflt, when the header is absent or accepts anything
- *   (a range such as * / * or text/ * that covers dflt, with q > 0);
+ *   (a range such as * / * or text/ * that covers dflt, with q > 0) and
+ *   does not refuse dflt by name (q=0, RFC 9110 12.5.1);
  * - else OS_FMT_NONE: nothing acceptable (a 406). */
 os_format os_format_from_accept(const char *accept, unsigned allowed,
                                 os_format dflt, apr_pool_t *p);

@@ -36,18 +36,18 @@ typedef struct os_export {
     const os_dir_conf *conf;
     os_cursor *cur;
     os_out *out;
-    os_format f;         /* the format the request chose */
-    os_render *rd;       /* rows to bytes in that format */
+    os_format f;            /* the format the request chose */
+    os_render *rd;          /* rows to bytes in that format */
     os_cursor_binds *binds; /* the OrderStreamParam values, as bound */
-    apr_pool_t *batch;   /* cleared after every FETCH: the rows live here */
-    apr_int64_t rows;    /* data rows passed to the writer */
-    const char *outcome; /* for the orderstream-outcome note */
-    os_params params;    /* ?offset=, ?limit= and the declared ones */
-    apr_int64_t left;    /* rows the limit still allows; -1: no limit */
-    int asked;           /* rows the last FETCH asked for */
-    int q, nq;           /* the query of the chain being read, of nq */
-    PGresult *desc;      /* the first query's columns, for the header */
-    Oid *types;          /* per column: its type in every query, or 0 */
+    apr_pool_t *batch;      /* cleared after every FETCH: the rows live here */
+    apr_int64_t rows;       /* data rows passed to the writer */
+    const char *outcome;    /* for the orderstream-outcome note */
+    os_params params;       /* ?offset=, ?limit= and the declared ones */
+    apr_int64_t left;       /* rows the limit still allows; -1: no limit */
+    int asked;              /* rows the last FETCH asked for */
+    int q, nq;              /* the query of the chain being read, of nq */
+    PGresult *desc;         /* the first query's columns, for the header */
+    Oid *types;             /* per column: its type in every query, or 0 */
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -298,8 +298,8 @@ static apr_status_t prepare_render(os_export *ex)
     ex->rd = os_render_create(ex->conf, ex->f, ex->desc, ex->types,
                               ex->r->pool, &why);
     if (!ex->rd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
-                      OSLOGNO(00021) "%s: %s", ex->conf->location, why);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r, OSLOGNO(00021) "%s: %s",
+                      ex->conf->location, why);
         return APR_EINVAL;
     }
     for (q = 0; q < ex->nq && rv == APR_SUCCESS; q++) {
@@ -570,11 +570,11 @@ static const char *disposition(request_rec *r, const char *name)
 static void set_headers(request_rec *r, const os_dir_conf *conf, os_format f)
 {
     /* NDJSON is UTF-8 by definition (RFC 8259); text/ types say it. */
-    ap_set_content_type(
-        r, f == OS_FMT_NDJSON
-               ? os_format_media_type(f)
-               : apr_pstrcat(r->pool, os_format_media_type(f),
-                             "; charset=utf-8", NULL));
+    ap_set_content_type(r,
+                        f == OS_FMT_NDJSON
+                            ? os_format_media_type(f)
+                            : apr_pstrcat(r->pool, os_format_media_type(f),
+                                          "; charset=utf-8", NULL));
     if (conf->filename) {
         apr_table_setn(r->headers_out, "Content-Disposition",
                        disposition(r, file_name(r, conf->filename, f)));
@@ -638,8 +638,8 @@ static int refuse(request_rec *r, int status, const char *msg)
     apr_bucket_brigade *bb =
         apr_brigade_create(r->pool, r->connection->bucket_alloc);
 
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  OSLOGNO(00019) "%s: %d: %s", r->uri, status, msg);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OSLOGNO(00019) "%s: %d: %s",
+                  r->uri, status, msg);
     apr_table_setn(r->notes, "orderstream-outcome", OS_REJECTED);
     apr_table_setn(r->notes, "orderstream-rows", "0");
     apr_table_setn(r->notes, "orderstream-bytes", "0");

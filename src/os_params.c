@@ -152,8 +152,9 @@ static const char *check_numeric(const char *v)
 
 static int days_in(int year, int month)
 {
-    static const int days[] = { 31, 28, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31 };
+    static const int days[] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
     int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 
     return month == 2 && leap ? 29 : days[month - 1];
@@ -165,8 +166,8 @@ static int is_date(const char *v)
     int y, m, d;
 
     return digits(v, 4, &y) && v[4] == '-' && digits(v + 5, 2, &m)
-        && v[7] == '-' && digits(v + 8, 2, &d) && y >= 1 && m >= 1
-        && m <= 12 && d >= 1 && d <= days_in(y, m);
+        && v[7] == '-' && digits(v + 8, 2, &d) && y >= 1 && m >= 1 && m <= 12
+        && d >= 1 && d <= days_in(y, m);
 }
 
 static const char *check_date(const char *v)
@@ -187,8 +188,8 @@ static const char *zone(const char *s, apr_pool_t *p)
         return NULL;
     }
     if (s[3] == ':' ? !digits(s + 4, 2, &m) || s[6]
-        : s[3] ? !digits(s + 3, 2, &m) || s[5]
-               : 0) {
+            : s[3]  ? !digits(s + 3, 2, &m) || s[5]
+                    : 0) {
         return NULL;
     }
     return h <= 15 && m <= 59 ? apr_psprintf(p, "%c%02d:%02d", *s, h, m)
@@ -227,8 +228,7 @@ static const char *check_timestamptz(const char *v, apr_pool_t *p)
         return NULL;
     }
     return apr_psprintf(p, "%.10s %02d:%02d:%02d%s%.*s%s", v, h, mi, sec,
-                        frac ? "." : "", (int)frac,
-                        frac ? s - frac : "", z);
+                        frac ? "." : "", (int)frac, frac ? s - frac : "", z);
 }
 
 static const char *check_bool(const char *v)
@@ -337,9 +337,10 @@ static const char *declare_name(os_param_decl *d, const char *name,
     apr_size_t n = strlen(name);
 
     if (!n || n > OS_NAME_MAX || apr_isdigit(*name)
-        || strspn(name, "abcdefghijklmnopqrstuvwxyz"
-                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-               != n) {
+        || strspn(name,
+                  "abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+            != n) {
         return apr_psprintf(p,
                             "\"%s\" is not a parameter name: use letters, "
                             "digits and _, not starting with a digit, at "
@@ -348,8 +349,9 @@ static const char *declare_name(os_param_decl *d, const char *name,
     }
     if (!strcmp(name, "offset") || !strcmp(name, "limit")
         || !strcmp(name, "format")) {
-        return apr_psprintf(p, "\"%s\" is reserved (offset, limit and format "
-                               "are the module's own)",
+        return apr_psprintf(p,
+                            "\"%s\" is reserved (offset, limit and format "
+                            "are the module's own)",
                             name);
     }
     d->name = name;
@@ -391,7 +393,8 @@ static const char *declare_maxlength(os_param_decl *d, const char *v,
         return apr_psprintf(p,
                             "%s: maxlength= wants a whole number from 1 to "
                             "%d, got \"%s\"",
-                            d->name, OS_TEXT_MAXLENGTH_MAX, os_params_shown(v, p));
+                            d->name, OS_TEXT_MAXLENGTH_MAX,
+                            os_params_shown(v, p));
     }
     d->maxlength = (int)n;
     return NULL;
@@ -439,8 +442,9 @@ const char *os_param_declare(os_param_decl *d, int argc, char *const argv[],
         return argc < 1 ? "give a name and a type" : err;
     }
     if (argc < 2) {
-        return apr_psprintf(p, "%s: give a type: int, numeric, date, "
-                               "timestamptz, bool or text",
+        return apr_psprintf(p,
+                            "%s: give a type: int, numeric, date, "
+                            "timestamptz, bool or text",
                             d->name);
     }
     if ((err = declare_type(d, argv[1], p)) != NULL
@@ -519,7 +523,8 @@ static const char *format(const char *value, const os_params_rules *rules,
     out->format = os_format_by_name(value);
     if (!(out->format & allowed)) {
         return apr_psprintf(p, "format: expected one of %s, got \"%s\"",
-                            os_format_list(allowed, p), os_params_shown(value, p));
+                            os_format_list(allowed, p),
+                            os_params_shown(value, p));
     }
     return NULL;
 }

@@ -54,7 +54,7 @@ typedef struct os_params_rules {
     int preview;           /* offset and limit accepted */
     apr_int64_t max_limit; /* largest limit; 0: no limit of its own */
     const apr_array_header_t *decls; /* os_param_decl; NULL: none */
-    unsigned formats;      /* what ?format= may name; 0: all */
+    unsigned formats;                /* what ?format= may name; 0: all */
 } os_params_rules;
 
 /* What the request asked for. */
@@ -63,7 +63,7 @@ typedef struct os_params {
     apr_int64_t limit;   /* rows to send at most; -1: all */
     const char **values; /* one per declaration; NULL binds SQL NULL */
     int nvalues;
-    os_format format;    /* ?format=; OS_FMT_NONE when not given */
+    os_format format; /* ?format=; OS_FMT_NONE when not given */
 } os_params;
 
 /* Parses args (r->args, may be NULL) into out. Returns NULL, or a one-line

@@ -45,21 +45,21 @@ typedef struct os_key {
 struct os_render {
     os_format f;
     int ncols;
-    const char **labels;     /* per column */
-    const char **json_keys;  /* NDJSON: "label": per column, written once */
-    unsigned char *kind;     /* NDJSON: os_json_kind per column */
-    unsigned char *guard;    /* CSV: columns the formula guard applies to */
+    const char **labels;    /* per column */
+    const char **json_keys; /* NDJSON: "label": per column, written once */
+    unsigned char *kind;    /* NDJSON: os_json_kind per column */
+    unsigned char *guard;   /* CSV: columns the formula guard applies to */
     os_csv_fmt csv;
     const char *eol;
     apr_size_t eol_len;
     int bom, header;
     /* NDJSON grouping */
-    int nkeys;               /* key columns; 0: no grouping */
-    const char *group_key;   /* "LABEL": */
+    int nkeys;             /* key columns; 0: no grouping */
+    const char *group_key; /* "LABEL": */
     int max_group_rows;
     int in_group, group_rows;
-    os_key *keys;            /* the open group's key values */
-    apr_pool_t *gpool;       /* holds them; cleared per group */
+    os_key *keys;      /* the open group's key values */
+    apr_pool_t *gpool; /* holds them; cleared per group */
 };
 
 /* ---- setup ---------------------------------------------------------- */
@@ -130,8 +130,7 @@ static os_json_kind json_kind(Oid oid)
 }
 
 static void setup_labels(os_render *rd, const os_dir_conf *conf,
-                         const PGresult *desc, const Oid *types,
-                         apr_pool_t *p)
+                         const PGresult *desc, const Oid *types, apr_pool_t *p)
 {
     int i, labels = os_config_header_mode(conf) == OS_HEADER_LABELS;
 
@@ -205,8 +204,10 @@ const char *os_render_wrap_sql(const os_render *rd, const char *sql,
     if (!wrapped) {
         return NULL;
     }
-    return apr_psprintf(p, "SELECT %s FROM (%s) AS orderstream_q(%s)", cols,
-                        sql, alias);
+    /* the query on lines of its own: a trailing -- comment ends with its
+     * line instead of swallowing the closing parenthesis */
+    return apr_psprintf(p, "SELECT %s FROM (\n%s\n) AS orderstream_q(%s)",
+                        cols, sql, alias);
 }
 
 /* ---- writing -------------------------------------------------------- */
@@ -230,8 +231,8 @@ static apr_status_t put_field(os_render *rd, os_out *out, const char *v,
                               apr_size_t len, unsigned flags, int last)
 {
     apr_size_t sep = last ? rd->eol_len : 1;
-    apr_size_t room = rd->f == OS_FMT_TSV ? OS_TSV_FIELD_MAX(len)
-                                          : OS_CSV_FIELD_MAX(len);
+    apr_size_t room =
+        rd->f == OS_FMT_TSV ? OS_TSV_FIELD_MAX(len) : OS_CSV_FIELD_MAX(len);
     char *d = os_out_reserve(out, room + sep);
     apr_size_t n;
 
@@ -322,6 +323,18 @@ static int json_number(const char *s, apr_size_t len)
     return i == len;
 }
 
+/* CR and LF in JSON text PostgreSQL made (json, jsonb, to_json) can only
+ * be whitespace between tokens (inside a string they are escaped): made
+ * spaces, so that a value never breaks its NDJSON line. */
+static void one_line(char *d, apr_size_t n)
+{
+    for (; n > 0; d++, n--) {
+        if (*d == '\n' || *d == '\r') {
+            *d = ' ';
+        }
+    }
+}
+
 /* One value as its column's kind says, into d (room for
  * OS_JSON_STRING_MAX(len)); returns the bytes written. */
 static apr_size_t json_value(const os_render *rd, int col, char *d,
@@ -337,17 +350,18 @@ static apr_size_t json_value(const os_render *rd, int col, char *d,
         if (!json_number(v, len)) {
             return os_json_string(d, v, len); /* NaN, Infinity */
         }
-        /* fall through */
-    default:
         memcpy(d, v, len);
+        return len;
+    default: /* json, jsonb, to_json's output */
+        memcpy(d, v, len);
+        one_line(d, len);
         return len;
     }
 }
 
 /* Columns from..to-1 of row as "key":value pairs, comma-separated. */
 static apr_status_t put_members(os_render *rd, os_out *out,
-                                const PGresult *res, int row, int from,
-                                int to)
+                                const PGresult *res, int row, int from, int to)
 {
     int col;
 
@@ -380,8 +394,8 @@ static apr_status_t put_members(os_render *rd, os_out *out,
 }
 
 /* One object of the given columns, in braces. */
-static apr_status_t put_object(os_render *rd, os_out *out,
-                               const PGresult *res, int row, int from, int to)
+static apr_status_t put_object(os_render *rd, os_out *out, const PGresult *res,
+                               int row, int from, int to)
 {
     apr_status_t rv = put(out, "{", 1);
 
@@ -410,8 +424,8 @@ static int same_group(const os_render *rd, const PGresult *res, int row)
 }
 
 /* Closes the open group, and opens row's: {"key":v,...,"LABEL":[ */
-static apr_status_t open_group(os_render *rd, os_out *out,
-                               const PGresult *res, int row)
+static apr_status_t open_group(os_render *rd, os_out *out, const PGresult *res,
+                               int row)
 {
     apr_status_t rv = rd->in_group ? put(out, "]}\n", 3) : APR_SUCCESS;
     int i;
@@ -456,9 +470,9 @@ static apr_status_t put_grouped(os_render *rd, os_out *out,
         rv = open_group(rd, out, res, row);
     }
     rd->group_rows++;
-    return rv == APR_SUCCESS ? put_object(rd, out, res, row, rd->nkeys,
-                                          rd->ncols)
-                             : rv;
+    return rv == APR_SUCCESS
+        ? put_object(rd, out, res, row, rd->nkeys, rd->ncols)
+        : rv;
 }
 
 apr_status_t os_render_rows(os_render *rd, os_out *out, const PGresult *res,

@@ -131,8 +131,9 @@ static const char *placeholder(const char **s, apr_array_header_t *found,
         d++;
     }
     if (n < 1 || n > OS_SQL_MAX_PARAM) {
-        return apr_psprintf(p, "$%.*s is not a placeholder: they go from $1 "
-                               "to $%d",
+        return apr_psprintf(p,
+                            "$%.*s is not a placeholder: they go from $1 "
+                            "to $%d",
                             (int)(d - *s - 1), *s + 1, OS_SQL_MAX_PARAM);
     }
     add_once(found, (int)n);
@@ -190,10 +191,10 @@ const char *os_sql_placeholders(const char *sql, apr_array_header_t **found,
         }
         if (!s) {
             return apr_psprintf(p, "unterminated %s at \"%.20s\"",
-                                *from == '"' ? "quoted identifier"
-                                : *from == '/' ? "comment"
-                                : *from == '$' ? "dollar-quoted string"
-                                               : "quoted string",
+                                *from == '"'       ? "quoted identifier"
+                                    : *from == '/' ? "comment"
+                                    : *from == '$' ? "dollar-quoted string"
+                                                   : "quoted string",
                                 from);
         }
     }

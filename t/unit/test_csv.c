@@ -71,10 +71,8 @@ int main(void)
           OS_CSV_GUARD, "\"'\tx\"");
     check("guard CR, inside the quotes", ',', "\rx", 2, OS_CSV_GUARD,
           "\"'\rx\"");
-    check("guard with a comma", ',', "=A1,B1", 6, OS_CSV_GUARD,
-          "\"'=A1,B1\"");
-    check("guard: other starts untouched", ',', "a=1", 3, OS_CSV_GUARD,
-          "a=1");
+    check("guard with a comma", ',', "=A1,B1", 6, OS_CSV_GUARD, "\"'=A1,B1\"");
+    check("guard: other starts untouched", ',', "a=1", 3, OS_CSV_GUARD, "a=1");
     check("guard: empty string", ',', "", 0, OS_CSV_GUARD, "\"\"");
     check("guard: NULL", ',', "", 0, OS_CSV_GUARD | OS_CSV_NULL, "");
     check("no guard without the flag", ',', "-5", 2, 0, "-5");

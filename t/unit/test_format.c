@@ -26,7 +26,7 @@ static void result(int ok, const char *what, const char *got, size_t glen,
 }
 
 static void check_accept(const char *header, unsigned allowed, os_format dflt,
-                   os_format want)
+                         os_format want)
 {
     os_format got = os_format_from_accept(header, allowed, dflt, pool);
     const char *g = got ? os_format_name(got) : "none";
@@ -84,26 +84,40 @@ int main(void)
     check_accept(NULL, OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
     check_accept("", OS_FMT_ALL, OS_FMT_TSV, OS_FMT_TSV);
     check_accept("*/*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
-    check_accept("application/x-ndjson", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("application/x-ndjson", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NDJSON);
     check_accept("Application/X-NDJSON; charset=utf-8", OS_FMT_ALL, OS_FMT_CSV,
-           OS_FMT_NDJSON);
-    check_accept("text/tab-separated-values, */*;q=0.1", OS_FMT_ALL, OS_FMT_CSV,
-           OS_FMT_TSV);
+                 OS_FMT_NDJSON);
+    check_accept("text/tab-separated-values, */*;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_TSV);
     check_accept("text/csv;q=0.5, application/x-ndjson;q=0.9", OS_FMT_ALL,
-           OS_FMT_CSV, OS_FMT_NDJSON);
+                 OS_FMT_CSV, OS_FMT_NDJSON);
     check_accept("text/csv;q=0.9, application/x-ndjson;q=0.9", OS_FMT_ALL,
-           OS_FMT_NDJSON, OS_FMT_CSV);
-    check_accept("application/x-ndjson;q=0", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
+                 OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("application/x-ndjson;q=0", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NONE);
+    /* ties go to csv, tsv, ndjson, whatever the header's order */
+    check_accept("application/x-ndjson, text/csv", OS_FMT_ALL, OS_FMT_NDJSON,
+                 OS_FMT_CSV);
+    check_accept("application/x-ndjson;q=0.8, text/tab-separated-values;q=0.8",
+                 OS_FMT_ALL, OS_FMT_CSV, OS_FMT_TSV);
+    /* refused by name: a wildcard does not bring it back */
+    check_accept("text/csv;q=0, */*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
+    check_accept("text/csv;q=0, text/tab-separated-values;q=0.1, */*",
+                 OS_FMT_ALL, OS_FMT_CSV, OS_FMT_TSV);
+    check_accept("text/csv;q=0.5, text/csv;q=0", OS_FMT_ALL, OS_FMT_NDJSON,
+                 OS_FMT_NONE);
     /* a browser: nothing of ours named, anything accepted */
-    check_accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-           OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
+    check_accept(
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
     check_accept("text/*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
     check_accept("text/*", OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_NONE);
     check_accept("application/json", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
     /* named, but not allowed here */
     check_accept("application/x-ndjson", OS_FMT_CSV, OS_FMT_CSV, OS_FMT_NONE);
-    check_accept("application/x-ndjson, text/csv;q=0.1", OS_FMT_CSV, OS_FMT_CSV,
-           OS_FMT_CSV);
+    check_accept("application/x-ndjson, text/csv;q=0.1", OS_FMT_CSV,
+                 OS_FMT_CSV, OS_FMT_CSV);
     check_accept("text/csv;q=abc", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
 
     TSV("plain", "plain");
@@ -118,7 +132,10 @@ int main(void)
     TSV("\b\f\v", "\\b\\f\\v");
     TSV("\x01\x1f", "\x01\x1f"); /* other control bytes as they are */
     TSV("\"quoted\", comma", "\"quoted\", comma");
-    TSV("Gr\xc3\xb6\xc3\x9f" "e", "Gr\xc3\xb6\xc3\x9f" "e");
+    TSV("Gr\xc3\xb6\xc3\x9f"
+        "e",
+        "Gr\xc3\xb6\xc3\x9f"
+        "e");
 
     JSON("plain", "\"plain\"");
     JSON("", "\"\"");
@@ -127,8 +144,10 @@ int main(void)
     JSON("a\nb\rc\td\be\ff", "\"a\\nb\\rc\\td\\be\\ff\"");
     JSON("\x01\x1f", "\"\\u0001\\u001f\"");
     JSON("/ and \x7f", "\"/ and \x7f\"");
-    JSON("Gr\xc3\xb6\xc3\x9f" "e \xf0\x9f\x98\x80",
-         "\"Gr\xc3\xb6\xc3\x9f" "e \xf0\x9f\x98\x80\"");
+    JSON("Gr\xc3\xb6\xc3\x9f"
+         "e \xf0\x9f\x98\x80",
+         "\"Gr\xc3\xb6\xc3\x9f"
+         "e \xf0\x9f\x98\x80\"");
     json("\x01\x01\x01", 3, "\"\\u0001\\u0001\\u0001\"");
 
     printf("%d passed, %d failed\n", passed, failed);

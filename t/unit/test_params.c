@@ -13,8 +13,7 @@
 static int passed, failed;
 static apr_pool_t *pool;
 
-static void result(int ok, const char *what, const char *got,
-                   const char *want)
+static void result(int ok, const char *what, const char *got, const char *want)
 {
     if (ok) {
         passed++;
@@ -38,10 +37,9 @@ static void check(const char *args, int preview, apr_int64_t max,
 
     result(ok, args ? args : "(null)",
            err ? err
-               : apr_psprintf(pool,
-                              "offset=%" APR_INT64_T_FMT
-                              " limit=%" APR_INT64_T_FMT,
-                              out.offset, out.limit),
+               : apr_psprintf(
+                   pool, "offset=%" APR_INT64_T_FMT " limit=%" APR_INT64_T_FMT,
+                   out.offset, out.limit),
            want_err ? want_err
                     : apr_psprintf(pool,
                                    "offset=%" APR_INT64_T_FMT
@@ -87,8 +85,7 @@ static void value(const char *line, const char *v, const char *want)
     }
     err = os_param_value(&d, v, &out, pool);
     if (want) {
-        result(!err && out && !strcmp(out, want), what, err ? err : out,
-               want);
+        result(!err && out && !strcmp(out, want), what, err ? err : out, want);
     }
     else {
         result(err && !strncmp(err, d.name, strlen(d.name))
@@ -100,8 +97,7 @@ static void value(const char *line, const char *v, const char *want)
 
 /* A whole query string against declarations: want_err, or the bound
  * values joined with "|" (NULL shown as "NULL"). */
-static void parse(const char *const *lines, const char *args,
-                  const char *want)
+static void parse(const char *const *lines, const char *args, const char *want)
 {
     apr_array_header_t *decls = apr_array_make(pool, 4, sizeof(os_param_decl));
     os_params_rules rules = { 1, 0, decls, 0 };
@@ -167,8 +163,7 @@ static void test_preview(void)
           "format: expected one of csv, ndjson, got \"tsv\"", 0, 0);
     check("format=xml", 1, 0,
           "format: expected one of csv, ndjson, got \"xml\"", 0, 0);
-    check("format=csv&format=csv", 1, 0, "format: given more than once", 0,
-          0);
+    check("format=csv&format=csv", 1, 0, "format: given more than once", 0, 0);
     check("limit=5", 0, 0, "limit: previews are off for this export", 0, 0);
     check("offset=%zz", 1, 0, "offset: badly escaped", 0, 0);
     check("offset=%00", 1, 0, "offset: badly escaped", 0, 0);
@@ -207,21 +202,27 @@ static void test_declare(void)
     decl("b bool default=YES", NULL);
     decl("s text maxlength=3 default=abc", NULL);
     decl("s TEXT maxlength=65536", NULL);
-    decl("since", "since: give a type: int, numeric, date, timestamptz, bool "
-                  "or text");
+    decl("since",
+         "since: give a type: int, numeric, date, timestamptz, bool "
+         "or text");
     decl("since day",
          "since: \"day\" is not a type: int, numeric, date, timestamptz, "
          "bool or text");
-    decl("9lives int", "\"9lives\" is not a parameter name: use letters, "
-                       "digits and _, not starting with a digit, at most 64");
-    decl("a-b int", "\"a-b\" is not a parameter name: use letters, digits "
-                    "and _, not starting with a digit, at most 64");
-    decl("offset int", "\"offset\" is reserved (offset, limit and format are "
-                       "the module's own)");
-    decl("limit int", "\"limit\" is reserved (offset, limit and format are "
-                      "the module's own)");
-    decl("format text", "\"format\" is reserved (offset, limit and format "
-                        "are the module's own)");
+    decl("9lives int",
+         "\"9lives\" is not a parameter name: use letters, "
+         "digits and _, not starting with a digit, at most 64");
+    decl("a-b int",
+         "\"a-b\" is not a parameter name: use letters, digits "
+         "and _, not starting with a digit, at most 64");
+    decl("offset int",
+         "\"offset\" is reserved (offset, limit and format are "
+         "the module's own)");
+    decl("limit int",
+         "\"limit\" is reserved (offset, limit and format are "
+         "the module's own)");
+    decl("format text",
+         "\"format\" is reserved (offset, limit and format "
+         "are the module's own)");
     decl("a int required default=1",
          "a: required and default= exclude each other");
     decl("a int default=", "a: default= needs a value");
@@ -231,10 +232,12 @@ static void test_declare(void)
     decl("s text maxlength=2 default=abc",
          "s: default=abc is not UTF-8 text of at most 2 characters");
     decl("a int maxlength=3", "a: maxlength= is for text parameters only");
-    decl("s text maxlength=0", "s: maxlength= wants a whole number from 1 to "
-                               "65536, got \"0\"");
-    decl("s text maxlength=65537", "s: maxlength= wants a whole number from "
-                                   "1 to 65536, got \"65537\"");
+    decl("s text maxlength=0",
+         "s: maxlength= wants a whole number from 1 to "
+         "65536, got \"0\"");
+    decl("s text maxlength=65537",
+         "s: maxlength= wants a whole number from "
+         "1 to 65536, got \"65537\"");
     decl("s text often",
          "s: \"often\" is not an option: required, default=VALUE or "
          "maxlength=N");
@@ -311,8 +314,11 @@ static void test_types(void)
 
     value("s text", "' OR 1=1 --", "' OR 1=1 --");
     value("s text", "100% $1 \\", "100% $1 \\");
-    value("s text", "Gr\xc3\xb6\xc3\x9f" "e \xf0\x9f\x98\x80",
-          "Gr\xc3\xb6\xc3\x9f" "e \xf0\x9f\x98\x80");
+    value("s text",
+          "Gr\xc3\xb6\xc3\x9f"
+          "e \xf0\x9f\x98\x80",
+          "Gr\xc3\xb6\xc3\x9f"
+          "e \xf0\x9f\x98\x80");
     value("s text maxlength=3", "\xc3\xa4\xc3\xb6\xc3\xbc",
           "\xc3\xa4\xc3\xb6\xc3\xbc");
     value("s text maxlength=3", "abcd", NULL);
@@ -327,15 +333,15 @@ static void test_parse(void)
 {
     static const char *const shop[] = { "since date", "until date",
                                         "email text", NULL };
-    static const char *const req[] = { "n int required",
-                                       "b bool default=yes", NULL };
+    static const char *const req[] = { "n int required", "b bool default=yes",
+                                       NULL };
     char *big = apr_palloc(pool, 10 * 1024 + 3);
 
     parse(shop, "", "NULL|NULL|NULL");
     parse(shop, "since=2024-01-01&until=2024-01-31",
           "2024-01-01|2024-01-31|NULL");
-    parse(shop, "email=a%2Bb%40example.com&since=",
-          "NULL|NULL|a+b@example.com");
+    parse(shop,
+          "email=a%2Bb%40example.com&since=", "NULL|NULL|a+b@example.com");
     parse(shop, "email=+x+", "NULL|NULL| x ");
     parse(shop, "until&limit=3", "NULL|NULL|NULL");
     parse(shop, "since=2024-13-01",

@@ -118,7 +118,8 @@ sub _conf_words {
             my $q = $1;
             my $w = '';
             while (length $line) {
-                if ($line =~ s/^\\\Q$q\E//) { $w .= $q; next }
+                # as httpd's substring_conf: \\ and \<quote> are escapes
+                if ($line =~ s/^\\([\\\Q$q\E])//) { $w .= $1; next }
                 if ($line =~ s/^\Q$q\E//)   { last }
                 $w .= substr($line, 0, 1, '');
             }
@@ -126,7 +127,8 @@ sub _conf_words {
         }
         else {
             $line =~ s/^(\S+)//;
-            push @words, $1;
+            (my $w = $1) =~ s/\\\\/\\/g;
+            push @words, $w;
         }
     }
     return @words;

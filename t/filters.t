@@ -24,7 +24,7 @@ use warnings;
 use File::Spec ();
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
-use OrderStreamTest qw(location_sql location_sqls copy_csv csv_line lf_to_crlf
+use OrderStreamTest qw(param_forms location_sql location_sqls copy_csv csv_line lf_to_crlf
                        bind_sql explain_difference repo_conf conf_locations
                        raw_request dechunk unique_tag outcome_lines
                        error_log_size error_log_since psql_value
@@ -124,13 +124,7 @@ sub escape {
 # charset=utf-8, the body exactly MESSAGE and a newline, no
 # Content-Disposition; outcome rejected with 0 rows; nothing at error level
 # in the error log.
-my %FORM = (
-    int         => 'a whole number such as 42',
-    numeric     => 'a decimal number such as -12.50',
-    date        => 'a date YYYY-MM-DD',
-    timestamptz => 'a timestamp YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM] (ISO 8601)',
-    bool        => 'true or false',
-);
+my %FORM = param_forms();
 sub text_form { "UTF-8 text of at most $_[0] characters" }
 
 sub bad_request {

@@ -31,7 +31,7 @@ use JSON::PP ();
 use URI::Escape qw(uri_unescape);
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
-use OrderStreamTest qw(conf_locations repo_conf copy_csv csv_line lf_to_crlf
+use OrderStreamTest qw(param_forms conf_locations repo_conf copy_csv csv_line lf_to_crlf
                        bind_sql explain_difference count_records
                        raw_request);
 
@@ -116,13 +116,7 @@ sub last_arg {
     return $d->{$name} ? $d->{$name}[-1][0] : undef;
 }
 
-my %FORM = (
-    int         => 'a whole number such as 42',
-    numeric     => 'a decimal number such as -12.50',
-    date        => 'a date YYYY-MM-DD',
-    timestamptz => 'a timestamp YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM] (ISO 8601)',
-    bool        => 'true or false',
-);
+my %FORM = param_forms();
 my @ALL_FORMATS = qw(csv tsv ndjson);
 
 # One export as the JSON must describe it, from its merged directives.

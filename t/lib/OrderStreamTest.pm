@@ -29,7 +29,7 @@ our @EXPORT_OK = qw(
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
-    bind_sql body_is
+    bind_sql body_is param_forms
 );
 
 # GET PATH (on the current Apache::TestRequest module): one test that it is
@@ -192,6 +192,19 @@ sub bind_sql {
     $sql =~ s/\$(\d+)/
         $1 >= 1 && $1 <= @literals ? "($literals[$1 - 1])" : die "no literal for \$$1"/ge;
     return $sql;
+}
+
+# What the module says each OrderStreamParam type accepts (os_params.c),
+# type => form, for the 400 messages and the download page (text's form
+# depends on its maxlength: "UTF-8 text of at most N characters").
+sub param_forms {
+    return (
+        int         => 'a whole number such as 42',
+        numeric     => 'a decimal number such as -12.50',
+        date        => 'a date YYYY-MM-DD',
+        timestamptz => 'a timestamp YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z|+HH:MM] (ISO 8601)',
+        bool        => 'true or false',
+    );
 }
 
 # --- the oracle ----------------------------------------------------------

@@ -28,6 +28,7 @@ struct os_cursor {
     PGconn *conn;
     apr_pool_t *pool;
     os_pgerr err;
+    int pending_q; /* the query of the FETCH sent and not yet collected */
 };
 
 os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p)
@@ -218,6 +219,48 @@ apr_status_t os_cursor_fetch(os_cursor *cur, int q, int n, PGresult **res,
     /* The batch pool owns the rows: clearing it frees them. */
     apr_pool_cleanup_register(pool, *res, clear_result, apr_pool_cleanup_null);
     return APR_SUCCESS;
+}
+
+apr_status_t os_cursor_fetch_send(os_cursor *cur, int q, int n)
+{
+    char sql[64], name[32];
+
+    apr_snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", n,
+                 cursor_name(name, sizeof(name), q));
+    cur->pending_q = q;
+    if (!PQsendQuery(cur->conn, sql)) {
+        keep_error(cur, "FETCH", q + 1, NULL);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t os_cursor_fetch_wait(os_cursor *cur, PGresult **res,
+                                  apr_pool_t *pool)
+{
+    PGresult *extra;
+
+    *res = PQgetResult(cur->conn);
+    /* One statement, one result: reading up to the NULL that ends it
+     * leaves the connection ready for the next command. */
+    while ((extra = PQgetResult(cur->conn)) != NULL) {
+        PQclear(extra);
+    }
+    if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
+        keep_error(cur, "FETCH", cur->pending_q + 1, *res);
+        PQclear(*res);
+        *res = NULL;
+        return APR_EGENERAL;
+    }
+    apr_pool_cleanup_register(pool, *res, clear_result, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+void os_cursor_consume(os_cursor *cur)
+{
+    /* Never blocks: libpq's socket is non-blocking and this reads only
+     * what has arrived. A failure shows in os_cursor_fetch_wait. */
+    PQconsumeInput(cur->conn);
 }
 
 /* PostgreSQL's MOVE takes a 32-bit count. */

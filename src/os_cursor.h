@@ -50,6 +50,22 @@ apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
 apr_status_t os_cursor_fetch(os_cursor *cur, int q, int n, PGresult **res,
                              apr_pool_t *pool);
 
+/* FETCH in two halves, so that the database produces the next batch while
+ * this one is written to the client (sequential FETCHes leave each side
+ * idle while the other works: STACK-NOTES measured 0.65x COPY's speed for
+ * them, about 1.0x with the next FETCH already sent). _send() sends FETCH
+ * FORWARD n FROM query q's cursor and returns; _wait() collects its rows
+ * into *res (freed with pool), failing as os_cursor_fetch. Nothing else
+ * may be sent in between; os_cursor_abort() cancels a FETCH in flight. */
+apr_status_t os_cursor_fetch_send(os_cursor *cur, int q, int n);
+apr_status_t os_cursor_fetch_wait(os_cursor *cur, PGresult **res,
+                                  apr_pool_t *pool);
+
+/* Reads what the server has sent of a FETCH in flight, without waiting:
+ * called while a batch is written, it keeps the socket drained so the
+ * server is not held up writing the next one. */
+void os_cursor_consume(os_cursor *cur);
+
 /* MOVE FORWARD n in query q: skips up to n rows in the database, none is
  * transferred; *moved says how many there were. APR_EGENERAL on failure,
  * with os_cursor_error() filled in. */

@@ -218,9 +218,21 @@ static int batch_size(const os_export *ex)
     return ex->left >= 0 && ex->left < n ? (int)ex->left : n;
 }
 
-/* The next batch into *res (NULL when the limit wants no more rows): from
- * the query being read or, when that has no rows left, from the next ones
- * of the chain. */
+/* After a FETCH of query ex->q came back empty: the rows of the next
+ * queries of the chain, if any. */
+static apr_status_t skip_empty(os_export *ex, PGresult **res)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    while (rv == APR_SUCCESS && PQntuples(*res) == 0 && ex->q < ex->nq - 1) {
+        ex->q++;
+        rv = os_cursor_fetch(ex->cur, ex->q, ex->asked, res, ex->batch);
+    }
+    return rv;
+}
+
+/* The first batch into *res (NULL when the limit wants no rows), before
+ * the status is sent. */
 static apr_status_t fetch(os_export *ex, PGresult **res)
 {
     apr_status_t rv;
@@ -230,13 +242,28 @@ static apr_status_t fetch(os_export *ex, PGresult **res)
     if (ex->asked == 0) {
         return APR_SUCCESS;
     }
-    for (;;) {
-        rv = os_cursor_fetch(ex->cur, ex->q, ex->asked, res, ex->batch);
-        if (rv != APR_SUCCESS || PQntuples(*res) > 0 || ex->q == ex->nq - 1) {
-            return rv;
+    rv = os_cursor_fetch(ex->cur, ex->q, ex->asked, res, ex->batch);
+    return rv == APR_SUCCESS ? skip_empty(ex, res) : rv;
+}
+
+/* What comes after a batch of got rows: 1 with ex->q and ex->asked set
+ * for the next FETCH, 0 when the export has all its rows (the last query
+ * ran short, or the limit is reached). */
+static int next_batch(os_export *ex, int got)
+{
+    if (ex->left > 0) {
+        ex->left -= got;
+    }
+    /* A short batch means the query is exhausted: on to the next one of
+     * the chain, or done. */
+    if (got < ex->asked) {
+        if (ex->q == ex->nq - 1) {
+            return 0;
         }
         ex->q++;
     }
+    ex->asked = batch_size(ex);
+    return ex->asked > 0;
 }
 
 /* The columns of every query, before the first byte: a chain whose
@@ -392,7 +419,7 @@ static int group_full(os_export *ex)
 static int stream(os_export *ex, PGresult *res)
 {
     apr_status_t rv;
-    int got;
+    int more;
 
     ex->out = os_out_create(ex->r);
     if (os_render_begin(ex->rd, ex->out) != APR_SUCCESS) {
@@ -400,7 +427,14 @@ static int stream(os_export *ex, PGresult *res)
     }
     ex->desc = NULL; /* it lives in the batch pool, cleared below */
     while (res) {
-        got = PQntuples(res);
+        /* The next FETCH goes out before this batch is written, so the
+         * database produces it meanwhile: at most two batches in memory,
+         * this one and the next arriving. */
+        more = next_batch(ex, PQntuples(res));
+        if (more && os_cursor_fetch_send(ex->cur, ex->q, ex->asked)
+                        != APR_SUCCESS) {
+            return broke(ex);
+        }
         rv = os_render_rows(ex->rd, ex->out, res, &ex->rows);
         if (rv == OS_RENDER_GROUP_FULL) {
             return group_full(ex);
@@ -409,18 +443,10 @@ static int stream(os_export *ex, PGresult *res)
             return client_gone(ex);
         }
         apr_pool_clear(ex->batch);
-        if (ex->left > 0) {
-            ex->left -= got;
-        }
-        /* A short batch means the query is exhausted: on to the next one
-         * of the chain, or done. */
-        if (got < ex->asked && ex->q == ex->nq - 1) {
-            break;
-        }
-        if (got < ex->asked) {
-            ex->q++;
-        }
-        if (fetch(ex, &res) != APR_SUCCESS) {
+        res = NULL;
+        if (more
+            && (os_cursor_fetch_wait(ex->cur, &res, ex->batch) != APR_SUCCESS
+                || skip_empty(ex, &res) != APR_SUCCESS)) {
             return broke(ex);
         }
     }

@@ -5,6 +5,8 @@
 #   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
 #   make test     C unit tests + the Apache::Test suite
 #   make stress   32 clients x 100 downloads with disconnects (not in CI)
+#   make bench    export vs psql COPY vs static file, size sweep, concurrency
+#                 (not in make test; results in .bench/results-latest.txt)
 #   make asan     the Apache::Test suite against an AddressSanitizer build
 #   make clean    remove build output (keeps the demo's data)
 
@@ -27,7 +29,7 @@ comma   := ,
 SAN_FLAGS := $(if $(SANITIZE),-Wc$(comma)-fsanitize=$(SANITIZE) -Wc$(comma)-fno-omit-frame-pointer -Wl$(comma)-fsanitize=$(SANITIZE))
 APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) -I$(PG_INC) $(SAN_FLAGS)
 
-.PHONY: all install demo test unit deps stress asan clean
+.PHONY: all install demo test unit deps stress bench asan clean
 
 all: $(MODULE)
 
@@ -79,6 +81,11 @@ test: deps
 stress: deps
 	@$(MAKE) --no-print-directory all
 	@MODULE_SO=$(CURDIR)/$(MODULE) APXS=$(APXS) HTTPD=$(HTTPD) bash t/stress/run
+
+# BENCH_ROWS (2000000), BENCH_ROUNDS (5), BENCH_SWEEP_MAX (20000000): see bench/run.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@MODULE_SO=$(CURDIR)/$(MODULE) APXS=$(APXS) HTTPD=$(HTTPD) bash bench/run
 
 # httpd must load the ASan runtime first, so only httpd gets it preloaded
 # (through t/bin/httpd-asan); leak checks are off because httpd frees its

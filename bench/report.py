@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""bench/report.py: the table of `make bench`, from what bench/run measured.
+
+    python3 bench/report.py .bench/meta .bench/raw.tsv
+
+meta holds key=value lines (date, nproc, versions, ...); raw.tsv one line per
+download: kind key wall_s bytes rows ttfb_s rss_before rss_max rss_after
+hwm_before hwm_after ok, where kind is A, B, C (key: the round), S (the size
+sweep, key: rows), k (one of several concurrent downloads) and K (a batch of
+concurrent downloads, key: how many). Memory is in kB (/proc/PID/status),
+MB are 10^6 bytes. Prints the table; the exit status is 0 unless the input
+cannot be read: missed targets are reported, not failed.
+"""
+
+import csv
+import math
+import statistics
+import sys
+
+TTFB_MAX_MS = 20.0
+RATIO_AB_MAX = 1.1
+RSS_GROWTH_MAX_KB = 2048
+CONC_MIN = 1.5
+LINEAR_TOLERANCE = 0.20   # rows/s of the big sizes within 20% of their median
+
+
+def num(s):
+    try:
+        return float(s)
+    except ValueError:
+        return math.nan
+
+
+def read_meta(path):
+    meta = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            meta[k] = v
+    return meta
+
+
+def read_raw(path):
+    with open(path) as f:
+        return [dict(r) for r in csv.DictReader(f, delimiter="\t")]
+
+
+def n(x):
+    return f"{x:,.0f}"
+
+
+def med(xs):
+    xs = [x for x in xs if not math.isnan(x)]
+    return statistics.median(xs) if xs else math.nan
+
+
+def spread(xs, fmt):
+    """median [min-max] of xs, each formatted with fmt."""
+    xs = [x for x in xs if not math.isnan(x)]
+    if not xs:
+        return "n/a"
+    return f"{fmt(statistics.median(xs))} [{fmt(min(xs))}-{fmt(max(xs))}]"
+
+
+def f2(x):
+    return f"{x:.2f}"
+
+
+def f1(x):
+    return f"{x:.1f}"
+
+
+def kint(x):
+    return f"{x:,.0f}"
+
+
+def verdict(ok):
+    return "PASS" if ok else "FAIL"
+
+
+def main():
+    meta = read_meta(sys.argv[1])
+    raw = read_raw(sys.argv[2])
+    for r in raw:
+        for k in ("wall", "bytes", "rows", "ttfb", "rss_before", "rss_max",
+                  "rss_after", "hwm_before", "hwm_after"):
+            r[k] = num(r[k])
+    out = []
+    p = out.append
+    rows = int(meta["rows"])
+
+    p("mod_orderstream benchmark (make bench)")
+    p(f"date          {meta['date']}")
+    p(f"cores         {meta['nproc']} (nproc); {meta['cpu']}; "
+      f"load average at start {meta['loadavg']}")
+    p(f"BENCH_ROWS    {n(rows)} order items; {meta['rounds']} rounds; "
+      f"sweep up to {n(int(meta['sweep_max']))} rows")
+    p(f"httpd         {meta['httpd']}, event MPM, 1 child x "
+      f"{meta['threads']} threads, DBDMax {meta['dbdmax']}")
+    p(f"PostgreSQL    {meta['postgresql']}; psql {meta['psql']}; "
+      f"{meta['curl']}")
+    p(f"JIT           {meta['jit']}")
+    p(f"module        {meta['module']}")
+    p("")
+
+    # --- A B C -------------------------------------------------------------
+    kinds = {k: [r for r in raw if r["kind"] == k] for k in "ABC"}
+    names = {
+        "A": "A HTTP export (curl)",
+        "B": "B psql \\copy",
+        "C": "C static file (curl)",
+    }
+    p(f"Shop export, {n(rows)} rows, interleaved A B C; "
+      "median [min-max] of the rounds")
+    p(f"  {'':22} {'wall s':>18} {'rows/s':>29} {'MB/s':>19} "
+      f"{'first byte ms':>18}")
+    for k in "ABC":
+        rs = kinds[k]
+        p(f"  {names[k]:22} "
+          f"{spread([r['wall'] for r in rs], f2):>18} "
+          f"{spread([r['rows'] / r['wall'] for r in rs], kint):>29} "
+          f"{spread([r['bytes'] / r['wall'] / 1e6 for r in rs], f1):>19} "
+          f"{spread([r['ttfb'] * 1000 for r in rs], f1):>18}")
+    p(f"  bytes: A and C {n(int(meta['size_c']))} (CRLF, the export's "
+      f"default), B {n(int(meta['size_b']))} (COPY's LF); otherwise identical")
+    p("  wall: the client process from start to exit (connection included); "
+      "B's first byte: a separate")
+    p("  psql COPY TO STDOUT read through a pipe (psql start, connection "
+      "and its 4 KB stdio buffer included)")
+    a = kinds["A"]
+    if a:
+        p(f"  A, the serving child (pid {meta['child']}): VmRSS sampled every "
+          f"50 ms during each download, max {spread([r['rss_max'] for r in a], kint)}"
+          f" kB (before the first A: {kint(a[0]['rss_before'])} kB)")
+        p(f"    VmHWM {kint(a[0]['hwm_before'])} kB before the first A, "
+          f"{kint(a[-1]['hwm_after'])} kB after the last; one A download "
+          f"raised it by at most "
+          f"{max(r['hwm_after'] - r['hwm_before'] for r in a):,.0f} kB")
+    p("")
+
+    p(f"  {'round':>6} {'A s':>8} {'B s':>8} {'C s':>8} {'A/B':>7} {'A/C':>7}")
+    ab, ac = [], []
+    rounds = sorted({int(r["key"]) for r in raw if r["kind"] in "ABC"})
+    by = {(r["kind"], int(r["key"])): r for r in raw if r["kind"] in "ABC"}
+    for i in rounds:
+        wa = by.get(("A", i), {}).get("wall", math.nan)
+        wb = by.get(("B", i), {}).get("wall", math.nan)
+        wc = by.get(("C", i), {}).get("wall", math.nan)
+        ab.append(wa / wb)
+        ac.append(wa / wc)
+        bad = [k for k in "ABC" if by.get((k, i), {}).get("ok") != "1"]
+        p(f"  {i:>6} {wa:8.2f} {wb:8.2f} {wc:8.2f} {wa / wb:7.3f} "
+          f"{wa / wc:7.1f}"
+          f"{'   INCOMPLETE: ' + ' '.join(bad) if bad else ''}")
+    ab_med, ac_med = med(ab), med(ac)
+    p(f"  {'median':>6} {'':8} {'':8} {'':8} {ab_med:7.3f} {ac_med:7.1f}"
+      "   (time ratios: below 1 means A is faster)")
+    p("")
+
+    # --- sweep -------------------------------------------------------------
+    sw = sorted((r for r in raw if r["kind"] == "S"), key=lambda r: r["rows"])
+    p("Size sweep: A on /bench/generated.csv?n=N (N shop-like rows that "
+      "PostgreSQL generates; one download each;")
+    p("  one plan at every size: the planner does not see N, so no JIT; "
+      f"after {meta.get('sweep_warmup', '?')} warm-up downloads of 10,000 rows)")
+    p(f"  {'rows':>12} {'wall s':>8} {'rows/s':>11} {'s/M rows':>9} "
+      f"{'MB/s':>7} {'first byte ms':>14} {'peak VmRSS kB':>14} "
+      f"{'VmHWM after kB':>15}")
+    for r in sw:
+        p(f"  {n(r['rows']):>12} {r['wall']:8.2f} "
+          f"{n(r['rows'] / r['wall']):>11} "
+          f"{r['wall'] / r['rows'] * 1e6:9.2f} "
+          f"{r['bytes'] / r['wall'] / 1e6:7.1f} {r['ttfb'] * 1000:14.1f} "
+          f"{kint(r['rss_max']):>14} {kint(r['hwm_after']):>15}"
+          f"{'' if r['ok'] == '1' else '   INCOMPLETE'}")
+    linear = None
+    ttfb_sweep_max = math.nan
+    rss_growth = math.nan
+    if sw:
+        big = [r for r in sw if r["rows"] >= 1000000] or sw[-2:]
+        rates = [r["rows"] / r["wall"] for r in big]
+        m = statistics.median(rates)
+        dev = max(abs(x / m - 1) for x in rates)
+        linear = dev <= LINEAR_TOLERANCE
+        p(f"  time linear in rows: {'yes' if linear else 'NO'} (rows/s from "
+          f"{n(big[0]['rows'])} rows up within {dev * 100:.0f}% of their "
+          f"median {n(m)}; tolerance {LINEAR_TOLERANCE * 100:.0f}%)")
+        tt = [r["ttfb"] * 1000 for r in sw]
+        ttfb_sweep_max = max(tt)
+        p(f"  first byte: {tt[0]:.1f} ms at {n(sw[0]['rows'])} rows, "
+          f"{tt[-1]:.1f} ms at {n(sw[-1]['rows'])}; min {min(tt):.1f}, "
+          f"max {max(tt):.1f} ms")
+        rss_growth = sw[-1]["rss_max"] - sw[0]["rss_max"]
+        hwm_growth = sw[-1]["hwm_after"] - sw[0]["hwm_before"]
+        p(f"  peak VmRSS growth {n(sw[0]['rows'])} -> {n(sw[-1]['rows'])} "
+          f"rows: {rss_growth:+,.0f} kB ({kint(sw[0]['rss_max'])} -> "
+          f"{kint(sw[-1]['rss_max'])}); VmHWM over the whole sweep "
+          f"{hwm_growth:+,.0f} kB")
+    p("")
+
+    # --- concurrency -------------------------------------------------------
+    kk = sorted((r for r in raw if r["kind"] == "K"), key=lambda r: r["rows"])
+    p(f"Concurrency: simultaneous downloads of /exports/orders.csv "
+      f"({n(rows)} rows each)")
+    p(f"  {'clients':>7} {'wall s':>8} {'aggregate rows/s':>17} "
+      f"{'x one':>6} {'per download rows/s':>28} {'max first byte ms':>18} "
+      f"{'peak VmRSS kB':>14}")
+    one = None
+    ratio4 = math.nan
+    for r in kk:
+        level = int(r["key"])
+        agg = r["rows"] / r["wall"]
+        if level == 1:
+            one = agg
+        x = agg / one if one else math.nan
+        if level == 4:
+            ratio4 = x
+        per = [s["rows"] / s["wall"] for s in raw
+               if s["kind"] == "k" and int(s["key"]) == level]
+        p(f"  {level:>7} {r['wall']:8.2f} {n(agg):>17} {x:6.2f} "
+          f"{spread(per, kint):>28} {r['ttfb'] * 1000:18.1f} "
+          f"{kint(r['rss_max']):>14}"
+          f"{'' if r['ok'] == '1' else '   INCOMPLETE'}")
+    p("")
+
+    # --- targets -----------------------------------------------------------
+    a_ttfb = med([r["ttfb"] * 1000 for r in a])
+    full = sw and sw[0]["rows"] <= 10000 and sw[-1]["rows"] >= 20000000
+    rng = (f"{n(sw[0]['rows'])} -> {n(sw[-1]['rows'])}" if sw else "n/a")
+    def target(label, measured, ok, note=""):
+        p(f"  {label:36} {measured:44} {verdict(ok)}{note}")
+
+    p("Targets (issue 6; reported, never failed on)")
+    target(f"A/B median time ratio <= {RATIO_AB_MAX}", f"{ab_med:.3f}",
+           ab_med <= RATIO_AB_MAX)
+    target(f"first byte <= {TTFB_MAX_MS:.0f} ms at every size",
+           f"max {ttfb_sweep_max:.1f} ms over the sweep; A {a_ttfb:.1f} ms",
+           ttfb_sweep_max <= TTFB_MAX_MS and a_ttfb <= TTFB_MAX_MS)
+    target("peak RSS growth < 2 MB, 10k -> 20M", f"{rss_growth:+,.0f} kB ({rng} rows)",
+           rss_growth < RSS_GROWTH_MAX_KB,
+           "" if full else "  (not 10,000 -> 20,000,000: BENCH_SWEEP_MAX)")
+    target(f"4 concurrent >= {CONC_MIN}x one", f"{ratio4:.3f}x",
+           ratio4 >= CONC_MIN)
+    p("")
+    incomplete = int(meta.get("incomplete", "0"))
+    p(f"incomplete downloads: {incomplete}; orderstream errors logged: "
+      f"{meta.get('errors', '?')}; serving child {meta['child']}"
+      f"{'' if meta.get('child_after') == meta['child'] else ' REPLACED by ' + meta.get('child_after', '?')}")
+    phases = ", ".join(f"{k} {float(meta['phase_' + k]):.0f}"
+                       for k in ("setup", "rounds", "sweep", "concurrency")
+                       if "phase_" + k in meta)
+    p(f"total run time: {float(meta['total_s']):.0f} s ({phases})")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -476,12 +476,12 @@ static apr_status_t put_grouped(os_render *rd, os_out *out,
 }
 
 apr_status_t os_render_rows(os_render *rd, os_out *out, const PGresult *res,
-                            apr_int64_t *rows)
+                            int from, int to, apr_int64_t *rows)
 {
-    int row, nrows = res ? PQntuples(res) : 0;
+    int row;
     apr_status_t rv = APR_SUCCESS;
 
-    for (row = 0; row < nrows && rv == APR_SUCCESS; row++) {
+    for (row = from; row < to && rv == APR_SUCCESS; row++) {
         if (rd->f != OS_FMT_NDJSON) {
             rv = put_delimited(rd, out, res, row);
         }

@@ -25,11 +25,11 @@ os_render *os_render_create(const os_dir_conf *conf, os_format f,
 /* What goes before the first row: the byte order mark, the header row. */
 apr_status_t os_render_begin(os_render *rd, os_out *out);
 
-/* One batch; *rows counts the rows written. For NDJSON, res comes from the
- * query os_render_wrap_sql made. Returns the output's status, or
- * OS_RENDER_GROUP_FULL. */
+/* Rows from..to-1 of a batch; *rows counts the rows written. For NDJSON,
+ * res comes from the query os_render_wrap_sql made. Returns the output's
+ * status, or OS_RENDER_GROUP_FULL. */
 apr_status_t os_render_rows(os_render *rd, os_out *out, const PGresult *res,
-                            apr_int64_t *rows);
+                            int from, int to, apr_int64_t *rows);
 
 /* After the last row: closes a group still open. */
 apr_status_t os_render_end(os_render *rd, os_out *out);

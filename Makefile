@@ -1,7 +1,10 @@
 # mod_orderstream: build with apxs; demo and test with a private PostgreSQL.
 #
 #   make          build .libs/mod_orderstream.so
-#   make install  install it into httpd's module directory (apxs -i)
+#   make install  install it into httpd's module directory (apxs -i) and, on
+#                 Debian, orderstream.load/.conf into mods-available (DESTDIR)
+#   make uninstall  the reverse (a2dismod first if enabled)
+#   make deb      build libapache2-mod-orderstream_*.deb into .deb-build/
 #   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
 #   make test     C unit tests + the Apache::Test suite
 #   make stress   32 clients x 100 downloads with disconnects (not in CI)
@@ -29,15 +32,53 @@ comma   := ,
 SAN_FLAGS := $(if $(SANITIZE),-Wc$(comma)-fsanitize=$(SANITIZE) -Wc$(comma)-fno-omit-frame-pointer -Wl$(comma)-fsanitize=$(SANITIZE))
 APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) -I$(PG_INC) $(SAN_FLAGS)
 
-.PHONY: all install demo test unit deps stress bench asan clean
+.PHONY: all install uninstall deb demo test unit deps stress bench asan clean
 
 all: $(MODULE)
 
 $(MODULE): $(SRCS) $(HDRS) Makefile
 	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq
 
+# DESTDIR: apxs has none, so its LIBEXECDIR is redirected under it.
+# On Debian (mods-available exists) conf/debian/orderstream.load, which
+# says "Depends: dbd" so that a2enmod enables mod_dbd too, and the
+# all-commented orderstream.conf go to mods-available; the package
+# (make deb) installs the same two files.
+LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+MODS_AVAILABLE ?= /etc/apache2/mods-available
+DEBIAN_CONF := conf/debian/orderstream.load conf/debian/orderstream.conf
+
 install: $(MODULE)
-	$(APXS) -i -n orderstream mod_orderstream.la
+	mkdir -p $(DESTDIR)$(LIBEXECDIR)
+	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n orderstream \
+	    mod_orderstream.la
+	@if [ -d $(MODS_AVAILABLE) ]; then \
+	    echo "install -m 644 $(DEBIAN_CONF) $(DESTDIR)$(MODS_AVAILABLE)/"; \
+	    mkdir -p $(DESTDIR)$(MODS_AVAILABLE) && \
+	    install -m 644 $(DEBIAN_CONF) $(DESTDIR)$(MODS_AVAILABLE)/; \
+	fi
+
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -e $(dir $(MODS_AVAILABLE))mods-enabled/orderstream.load ]; then \
+	    echo "a2dismod orderstream"; a2dismod -q orderstream; fi
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_orderstream.so \
+	    $(addprefix $(DESTDIR)$(MODS_AVAILABLE)/,$(notdir $(DEBIAN_CONF)))
+
+# The package, built by dpkg-buildpackage in a copy of the tree's files
+# (tracked and not ignored) under .deb-build/src, so the build leaves
+# nothing in the tree; the .deb lands in .deb-build/.
+deb:
+	rm -rf .deb-build && mkdir -p .deb-build/src
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z --cached --others --exclude-standard \
+	    | xargs -0 sh -c 'for f; do [ ! -e "$$f" ] || printf "%s\0" "$$f"; done' sh \
+	    | tar --null -cf - -T - | tar -xf - -C .deb-build/src; \
+	else \
+	    tar -cf - --exclude=./.deb-build --exclude=./.libs . \
+	    | tar -xf - -C .deb-build/src; \
+	fi
+	cd .deb-build/src && dpkg-buildpackage -us -uc -b
+	@ls .deb-build/*.deb
 
 # Installs the Debian packages this needs (or says which, when not root).
 deps:
@@ -100,5 +141,5 @@ asan: deps
 	    exit $$rc
 
 clean:
-	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
+	rm -rf .deb-build .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
 	       $(UNIT)

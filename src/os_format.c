@@ -11,6 +11,7 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "os_format.h"
 
@@ -179,6 +180,33 @@ os_format os_format_from_accept(const char *accept, unsigned allowed,
         }
     }
     return dflt_q > 0 ? dflt : OS_FMT_NONE;
+}
+
+char *os_format_file_name(const char *pattern, os_format f, apr_time_t t,
+                          apr_pool_t *p)
+{
+    char buf[1024], *dot, *c;
+    apr_time_exp_t now;
+    apr_size_t len = 0;
+
+    apr_time_exp_gmt(&now, t);
+    if (apr_strftime(buf, &len, sizeof(buf), pattern, &now) != APR_SUCCESS
+        || len == 0) {
+        apr_cpystrn(buf, pattern, sizeof(buf));
+    }
+    for (c = buf; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr("\"\\/", *c)) {
+            *c = '_';
+        }
+    }
+    dot = strrchr(buf, '.');
+    if (dot && dot != buf && !os_format_by_name(dot + 1)) {
+        return apr_pstrdup(p, buf); /* an extension of its own */
+    }
+    if (dot && dot != buf) {
+        *dot = '\0';
+    }
+    return apr_pstrcat(p, buf, ".", os_format_name(f), NULL);
 }
 
 size_t os_tsv_field(char *dst, const char *src, size_t len, int is_null)

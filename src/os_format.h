@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <apr_pools.h>
+#include <apr_time.h>
 
 /* One bit each, so that a set of them (OrderStreamFormats) is a mask. */
 typedef enum {
@@ -43,6 +44,14 @@ os_format os_format_first(unsigned mask);
  * - else OS_FMT_NONE: nothing acceptable (a 406). */
 os_format os_format_from_accept(const char *accept, unsigned allowed,
                                 os_format dflt, apr_pool_t *p);
+
+/* The file name OrderStreamFilename pattern gives at time t in format f:
+ * its strftime conversions done in UTC (at most 1023 bytes, else the
+ * pattern as it is), a control character, '"', '\\' or '/' they produce
+ * made '_', and the extension f's when the name has none or one of ours
+ * (csv, tsv, ndjson); any other extension is kept. */
+char *os_format_file_name(const char *pattern, os_format f, apr_time_t t,
+                          apr_pool_t *p);
 
 /* TSV, as COPY's text format writes a field: backslash, tab, LF, CR,
  * backspace, form feed and vertical tab as backslash escapes, NULL as \N.

@@ -549,36 +549,6 @@ static os_format choose_format(request_rec *r, const os_dir_conf *conf,
                                  allowed, os_config_format(conf), r->pool);
 }
 
-/* The file name: OrderStreamFilename with its strftime conversions done
- * in UTC, and its extension the chosen format's when it had one of ours
- * (or none); a conversion's output gets no path separator or quote. */
-static char *file_name(request_rec *r, const char *pattern, os_format f)
-{
-    char buf[1024], *name, *dot, *c;
-    apr_time_exp_t now;
-    apr_size_t len = 0;
-
-    apr_time_exp_gmt(&now, r->request_time);
-    if (apr_strftime(buf, &len, sizeof(buf), pattern, &now) != APR_SUCCESS
-        || len == 0) {
-        apr_cpystrn(buf, pattern, sizeof(buf));
-    }
-    for (c = buf; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f || strchr("\"\\/", *c)) {
-            *c = '_';
-        }
-    }
-    dot = strrchr(buf, '.');
-    if (dot && dot != buf && !os_format_by_name(dot + 1)) {
-        return apr_pstrdup(r->pool, buf); /* an extension of its own */
-    }
-    if (dot && dot != buf) {
-        *dot = '\0';
-    }
-    name = apr_pstrcat(r->pool, buf, ".", os_format_name(f), NULL);
-    return name;
-}
-
 /* RFC 6266: an ASCII name as filename="..."; a UTF-8 one as filename*=
  * (RFC 8187 percent-encoding) after an ASCII fallback with _ for each
  * character that is not ASCII, for clients that know no better. */
@@ -625,8 +595,11 @@ static void set_headers(request_rec *r, const os_dir_conf *conf, os_format f)
                             : apr_pstrcat(r->pool, os_format_media_type(f),
                                           "; charset=utf-8", NULL));
     if (conf->filename) {
-        apr_table_setn(r->headers_out, "Content-Disposition",
-                       disposition(r, file_name(r, conf->filename, f)));
+        apr_table_setn(
+            r->headers_out, "Content-Disposition",
+            disposition(r,
+                        os_format_file_name(conf->filename, f, r->request_time,
+                                            r->pool)));
     }
 }
 

@@ -218,7 +218,11 @@ static void html_about(os_index *ix, const os_dir_conf *conf,
         }
     }
     if (conf->filename) {
-        putf(ix, ". Saved as <code>%s</code>", h(p, conf->filename));
+        /* the name a download now gets, in the default format */
+        putf(ix, ". Saved as <code>%s</code>",
+             h(p,
+               os_format_file_name(conf->filename, os_config_format(conf),
+                                   ix->r->request_time, p)));
     }
     put(ix, rules->preview ? ". Previews: offset and limit" : "");
     if (rules->preview && rules->max_limit) {
@@ -414,7 +418,12 @@ static void json_export(os_index *ix, const char *path, const char *url,
     putf(ix, "%s{\"url\":%s,", ix->n ? ",\n" : "\n", js(p, url));
     json_formats(ix, conf);
     putf(ix, "\"filename\":%s,\"preview\":%s,\"max_limit\":%s,\"params\":[",
-         js(p, conf->filename), rules.preview ? "true" : "false",
+         conf->filename
+             ? js(p,
+                  os_format_file_name(conf->filename, os_config_format(conf),
+                                      ix->r->request_time, p))
+             : "null",
+         rules.preview ? "true" : "false",
          rules.max_limit
              ? apr_psprintf(p, "%" APR_INT64_T_FMT, rules.max_limit)
              : "null");

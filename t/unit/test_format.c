@@ -59,6 +59,15 @@ static void json(const char *in, size_t len, const char *want)
            "json", out, n, want);
 }
 
+static void file_name(const char *pattern, os_format f, const char *want)
+{
+    /* 2026-11-24 13:05:09 UTC */
+    apr_time_t t = apr_time_from_sec(1795525509);
+    const char *got = os_format_file_name(pattern, f, t, pool);
+
+    result(!strcmp(got, want), pattern, got, strlen(got), want);
+}
+
 #define TSV(in, want) tsv(in, strlen(in), 0, want)
 #define JSON(in, want) json(in, strlen(in), want)
 
@@ -149,6 +158,19 @@ int main(void)
          "\"Gr\xc3\xb6\xc3\x9f"
          "e \xf0\x9f\x98\x80\"");
     json("\x01\x01\x01", 3, "\"\\u0001\\u0001\\u0001\"");
+
+    /* 2026-11-24 13:05:09 UTC */
+    file_name("orders-%Y-%m-%d.csv", OS_FMT_CSV, "orders-2026-11-24.csv");
+    file_name("orders-%Y-%m-%d.csv", OS_FMT_NDJSON,
+              "orders-2026-11-24.ndjson");
+    file_name("orders.TSV", OS_FMT_CSV, "orders.csv");
+    file_name("orders", OS_FMT_TSV, "orders.tsv");
+    file_name("orders.txt", OS_FMT_NDJSON, "orders.txt");
+    file_name("%H:%M %D.csv", OS_FMT_CSV, "13:05 11_24_26.csv");
+    file_name("a%tb%nc.csv", OS_FMT_CSV, "a_b_c.csv");
+    file_name(".csv", OS_FMT_TSV, ".csv.tsv");
+    file_name("Bestell\xc3\xbc %Y.csv", OS_FMT_CSV,
+              "Bestell\xc3\xbc 2026.csv");
 
     printf("%d passed, %d failed\n", passed, failed);
     apr_pool_destroy(pool);

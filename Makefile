@@ -40,15 +40,22 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq
 
 # DESTDIR: apxs has none, so its LIBEXECDIR is redirected under it.
-# On Debian (mods-available exists) conf/debian/orderstream.load, which
-# says "Depends: dbd" so that a2enmod enables mod_dbd too, and the
-# all-commented orderstream.conf go to mods-available; the package
-# (make deb) installs the same two files.
+# On Debian (mods-available exists) orderstream.load, which says
+# "Depends: dbd" so that a2enmod enables mod_dbd too, and the
+# all-commented conf/debian/orderstream.conf go to mods-available; the
+# package (make deb) installs the same two files.
 LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 MODS_AVAILABLE ?= /etc/apache2/mods-available
-DEBIAN_CONF := conf/debian/orderstream.load conf/debian/orderstream.conf
+LOAD    := .libs/orderstream.load
+DEBIAN_CONF := $(LOAD) conf/debian/orderstream.conf
 
-install: $(MODULE)
+# Made, not kept: its LoadModule line names where apxs installs modules.
+$(LOAD): Makefile
+	@mkdir -p $(dir $@)
+	printf '# Depends: dbd\nLoadModule orderstream_module %s/mod_orderstream.so\n' \
+	    '$(LIBEXECDIR)' >$@
+
+install: $(MODULE) $(LOAD)
 	mkdir -p $(DESTDIR)$(LIBEXECDIR)
 	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n orderstream \
 	    mod_orderstream.la

@@ -146,11 +146,13 @@ ok(!(grep { $contents !~ /\s\.\Q$_\E\n/ } @files),
 # --- install, enable, serve ---------------------------------------------------
 
 ok(run("apt-get install -y -q '$deb'"), "apt-get install ./$pkg...deb");
-ok(-f $so && !system("cmp -s '$top/conf/debian/orderstream.load' "
-                     . "'$etc/mods-available/orderstream.load'")
+my $want_load = "# Depends: dbd\n"
+    . "LoadModule orderstream_module /usr/lib/apache2/modules/mod_orderstream.so\n";
+my $got_load = do { local (@ARGV, $/) = "$etc/mods-available/orderstream.load"; <> };
+ok(-f $so && defined $got_load && $got_load eq $want_load
           && !system("cmp -s '$top/conf/debian/orderstream.conf' "
                      . "'$etc/mods-available/orderstream.conf'"),
-   'the module and conf/debian/orderstream.{load,conf} are installed');
+   'the module, orderstream.load and conf/debian/orderstream.conf are installed');
 
 # The postinst enables the module (dh_apache2's default), and mod_dbd with
 # it; start from "neither" to see that a2enmod alone brings dbd in.

@@ -19,6 +19,9 @@ typedef enum {
 } os_format;
 
 #define OS_FMT_ALL (OS_FMT_CSV | OS_FMT_TSV | OS_FMT_NDJSON)
+/* The bits in order of preference, for f = FIRST; f <= LAST; f <<= 1. */
+#define OS_FMT_FIRST OS_FMT_CSV
+#define OS_FMT_LAST OS_FMT_NDJSON
 
 /* "csv", "tsv" or "ndjson" (any case) to its format; OS_FMT_NONE else. */
 os_format os_format_by_name(const char *name);

@@ -53,7 +53,6 @@
  * number input digits. bool is a select (html_bool) rather than a
  * checkbox, as "not given" differs from false. */
 typedef struct os_index_kind {
-    const char *name;  /* the type, as OrderStreamParam spells it */
     const char *input; /* the input's type attribute; NULL: a select */
     const char *step;  /* number inputs: "1" whole, "any" decimal */
     /* The hint under the label; NULL: the accepted form (os_param_form).
@@ -63,19 +62,14 @@ typedef struct os_index_kind {
 } os_index_kind;
 
 static const os_index_kind kinds[] = {
-    [OS_PARAM_INT] = { "int", "number", "1", NULL },
-    [OS_PARAM_NUMERIC] = { "numeric", "number", "any", NULL },
-    [OS_PARAM_DATE] = { "date", "date", NULL, "a date" },
-    [OS_PARAM_TIMESTAMPTZ] = { "timestamptz", "datetime-local", NULL,
+    [OS_PARAM_INT] = { "number", "1", NULL },
+    [OS_PARAM_NUMERIC] = { "number", "any", NULL },
+    [OS_PARAM_DATE] = { "date", NULL, "a date" },
+    [OS_PARAM_TIMESTAMPTZ] = { "datetime-local", NULL,
                                "a date and time, UTC" },
-    [OS_PARAM_BOOL] = { "bool", NULL, NULL, NULL },
-    [OS_PARAM_TEXT] = { "text", "text", NULL, NULL },
+    [OS_PARAM_BOOL] = { NULL, NULL, NULL },
+    [OS_PARAM_TEXT] = { "text", NULL, NULL },
 };
-
-/* The formats in the order they are offered: the order of the mask. */
-static const os_format all_formats[] = { OS_FMT_CSV, OS_FMT_TSV,
-                                         OS_FMT_NDJSON };
-#define NFORMATS (sizeof(all_formats) / sizeof(all_formats[0]))
 
 /* The page being written. Its buckets pile up in bb until it is passed
  * whole: the page is as big as the config (a few hundred bytes per
@@ -207,13 +201,13 @@ static void html_about(os_index *ix, const os_dir_conf *conf,
     unsigned mask = os_config_formats(conf);
     os_format dflt = os_config_format(conf);
     const char *sep = " ";
-    apr_size_t i;
+    os_format f;
 
     put(ix, "<p class=\"about\">Formats:");
-    for (i = 0; i < NFORMATS; i++) {
-        if (mask & all_formats[i]) {
-            putf(ix, "%s%s%s", sep, os_format_name(all_formats[i]),
-                 all_formats[i] == dflt ? " (default)" : "");
+    for (f = OS_FMT_FIRST; f <= OS_FMT_LAST; f <<= 1) {
+        if (mask & f) {
+            putf(ix, "%s%s%s", sep, os_format_name(f),
+                 f == dflt ? " (default)" : "");
             sep = ", ";
         }
     }
@@ -323,19 +317,18 @@ static void html_preview(os_index *ix, const os_params_rules *rules)
 static void html_format(os_index *ix, const os_dir_conf *conf)
 {
     unsigned mask = os_config_formats(conf);
-    os_format dflt = os_config_format(conf);
-    apr_size_t i;
+    os_format dflt = os_config_format(conf), f;
 
     if (!(mask & (mask - 1))) {
         return; /* one format */
     }
     html_label(ix, "format", 0, "the file's format");
     put(ix, "<select name=\"format\">");
-    for (i = 0; i < NFORMATS; i++) {
-        if (mask & all_formats[i]) {
-            const char *name = os_format_name(all_formats[i]);
+    for (f = OS_FMT_FIRST; f <= OS_FMT_LAST; f <<= 1) {
+        if (mask & f) {
+            const char *name = os_format_name(f);
             putf(ix, "<option value=\"%s\"%s>%s</option>", name,
-                 all_formats[i] == dflt ? " selected" : "", name);
+                 f == dflt ? " selected" : "", name);
         }
     }
     put(ix, "</select>\n</label>\n");
@@ -384,8 +377,9 @@ static void json_param(os_index *ix, const os_param_decl *d)
     putf(ix,
          "{\"name\":%s,\"type\":\"%s\",\"required\":%s,\"default\":%s,"
          "\"maxlength\":%s,\"form\":%s}",
-         js(p, d->name), kinds[d->type].name, d->required ? "true" : "false",
-         js(p, d->dflt), d->maxlength ? apr_itoa(p, d->maxlength) : "null",
+         js(p, d->name), os_param_type_name(d->type),
+         d->required ? "true" : "false", js(p, d->dflt),
+         d->maxlength ? apr_itoa(p, d->maxlength) : "null",
          js(p, os_param_form(d, p)));
 }
 
@@ -393,12 +387,12 @@ static void json_formats(os_index *ix, const os_dir_conf *conf)
 {
     unsigned mask = os_config_formats(conf);
     const char *sep = "";
-    apr_size_t i;
+    os_format f;
 
     put(ix, "\"formats\":[");
-    for (i = 0; i < NFORMATS; i++) {
-        if (mask & all_formats[i]) {
-            putf(ix, "%s\"%s\"", sep, os_format_name(all_formats[i]));
+    for (f = OS_FMT_FIRST; f <= OS_FMT_LAST; f <<= 1) {
+        if (mask & f) {
+            putf(ix, "%s\"%s\"", sep, os_format_name(f));
             sep = ",";
         }
     }
@@ -443,47 +437,27 @@ static void json_page(os_index *ix)
 
 /* ---- the request -------------------------------------------------------- */
 
-/* ?format=json, or ?format=html (the page, also when empty or absent);
- * anything else is an error, as an export answers a parameter it does
- * not know: a typo should not silently give the other format. */
-static const char *parse_args(request_rec *r, int *json)
+/* One pair of the page's query string: ?format=json, or ?format=html (the
+ * page, also when empty or absent), once; anything else is an error, as
+ * an export answers a parameter it does not know: a typo should not
+ * silently give the other format. ctx: the int that says json, -1 until
+ * format is seen. */
+static const char *one_arg(const char *name, const char *value, void *ctx,
+                           apr_pool_t *p)
 {
-    char *copy = apr_pstrdup(r->pool, r->args ? r->args : "");
-    char *pair, *value, *state;
-    int seen = 0;
+    int *json = ctx;
 
-    *json = 0;
-    for (pair = apr_strtok(copy, "&", &state); pair;
-         pair = apr_strtok(NULL, "&", &state)) {
-        const char *sent;
-        if ((value = strchr(pair, '=')) != NULL) {
-            *value++ = '\0';
-        }
-        /* A bad escape stops half way: name it as it was sent. */
-        sent = apr_pstrdup(r->pool, pair);
-        if (ap_unescape_urlencoded(pair) != OK) {
-            return apr_psprintf(r->pool, "%s: badly escaped",
-                                os_params_shown(sent, r->pool));
-        }
-        if (strcmp(pair, "format")) {
-            return apr_psprintf(r->pool, "%s: not a parameter of this page",
-                                os_params_shown(pair, r->pool));
-        }
-        if (seen++) {
-            return "format: given more than once";
-        }
-        if (value && ap_unescape_urlencoded(value) != OK) {
-            return "format: badly escaped";
-        }
-        if (value && *value && strcasecmp(value, "html")) {
-            if (strcasecmp(value, "json")) {
-                return apr_psprintf(r->pool,
-                                    "format: expected html or json, "
-                                    "got \"%s\"",
-                                    os_params_shown(value, r->pool));
-            }
-            *json = 1;
-        }
+    if (strcmp(name, "format")) {
+        return apr_psprintf(p, "%s: not a parameter of this page",
+                            os_params_shown(name, p));
+    }
+    if (*json >= 0) {
+        return "format: given more than once";
+    }
+    *json = !strcasecmp(value, "json");
+    if (*value && !*json && strcasecmp(value, "html")) {
+        return apr_psprintf(p, "format: expected html or json, got \"%s\"",
+                            os_params_shown(value, p));
     }
     return NULL;
 }
@@ -527,9 +501,11 @@ int os_index_handler(request_rec *r)
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    if ((err = parse_args(r, &json)) != NULL) {
+    json = -1;
+    if ((err = os_params_each(r->args, one_arg, &json, r->pool)) != NULL) {
         return bad_request(r, err);
     }
+    json = json > 0;
     if (json) {
         ap_set_content_type(r, "application/json");
     }

@@ -91,6 +91,11 @@ static const os_type_info types[] = {
 #define OS_TEXT_MAXLENGTH_MAX 65536
 #define OS_NAME_MAX 64
 
+const char *os_param_type_name(os_param_type t)
+{
+    return types[t].name;
+}
+
 unsigned int os_param_oid(os_param_type t)
 {
     return types[t].oid;
@@ -543,48 +548,70 @@ static int find_decl(const os_params_rules *rules, const char *name)
     return -1;
 }
 
-/* One name=value pair; given[] marks the declared ones seen. */
-static const char *one(char *pair, const os_params_rules *rules,
-                       os_params *out, unsigned *seen, char *given,
+const char *os_params_each(const char *args, os_params_pair_fn *fn, void *ctx,
+                           apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, args ? args : ""), *pair, *value, *state;
+    const char *sent, *err;
+
+    for (pair = apr_strtok(copy, "&", &state); pair;
+         pair = apr_strtok(NULL, "&", &state)) {
+        if ((value = strchr(pair, '=')) != NULL) {
+            *value++ = '\0';
+        }
+        /* unescape() stops half way on a bad escape: name it as sent */
+        sent = apr_pstrdup(p, pair);
+        if (!unescape(pair)) {
+            return apr_psprintf(p, "%s: badly escaped",
+                                os_params_shown(sent, p));
+        }
+        if (value && !unescape(value)) {
+            return apr_psprintf(p, "%s: badly escaped",
+                                os_params_shown(pair, p));
+        }
+        /* "?since" is "?since=": absent */
+        if ((err = fn(pair, value ? value : "", ctx, p)) != NULL) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
+/* What os_params_parse is filling in. */
+typedef struct os_parse {
+    const os_params_rules *rules;
+    os_params *out;
+    unsigned seen; /* offset, limit, format: bits 1, 2, 4 */
+    char *given;   /* the declared ones seen */
+} os_parse;
+
+/* One name=value pair of an export's query string. */
+static const char *one(const char *name, const char *value, void *ctx,
                        apr_pool_t *p)
 {
-    char *value = strchr(pair, '=');
-    const char *sent;
+    os_parse *ps = ctx;
+    const os_params_rules *rules = ps->rules;
     int i;
 
-    if (value) {
-        *value++ = '\0';
+    if (!strcmp(name, "offset") || !strcmp(name, "limit")) {
+        return preview(name, value, rules, ps->out, &ps->seen, p);
     }
-    /* unescape() stops half way on a bad escape: name it as it was sent */
-    sent = apr_pstrdup(p, pair);
-    if (!unescape(pair)) {
-        return apr_psprintf(p, "%s: badly escaped", os_params_shown(sent, p));
+    if (!strcmp(name, "format")) {
+        return format(value, rules, ps->out, &ps->seen, p);
     }
-    if (value && !unescape(value)) {
-        return apr_psprintf(p, "%s: badly escaped", os_params_shown(pair, p));
-    }
-    if (!value) {
-        value = ""; /* "?since" is "?since=": absent */
-    }
-    if (!strcmp(pair, "offset") || !strcmp(pair, "limit")) {
-        return preview(pair, value, rules, out, seen, p);
-    }
-    if (!strcmp(pair, "format")) {
-        return format(value, rules, out, seen, p);
-    }
-    if ((i = find_decl(rules, pair)) < 0) {
+    if ((i = find_decl(rules, name)) < 0) {
         return apr_psprintf(p, "%s: not a parameter of this export",
-                            os_params_shown(pair, p));
+                            os_params_shown(name, p));
     }
-    if (given[i]) {
-        return apr_psprintf(p, "%s: given more than once", pair);
+    if (ps->given[i]) {
+        return apr_psprintf(p, "%s: given more than once", name);
     }
-    given[i] = 1;
+    ps->given[i] = 1;
     if (!*value) {
         return NULL;
     }
     return os_param_value(&APR_ARRAY_IDX(rules->decls, i, os_param_decl),
-                          value, &out->values[i], p);
+                          value, &ps->out->values[i], p);
 }
 
 /* Absent parameters: their default, SQL NULL, or a 400 when required. */
@@ -611,8 +638,7 @@ static const char *absent(const os_params_rules *rules, os_params *out,
 const char *os_params_parse(const char *args, const os_params_rules *rules,
                             os_params *out, apr_pool_t *p)
 {
-    char *copy, *pair, *state, *given;
-    unsigned seen = 0;
+    os_parse ps = { rules, out, 0, NULL };
     const char *err;
 
     out->offset = 0;
@@ -620,13 +646,9 @@ const char *os_params_parse(const char *args, const os_params_rules *rules,
     out->format = OS_FMT_NONE;
     out->nvalues = rules->decls ? rules->decls->nelts : 0;
     out->values = apr_pcalloc(p, sizeof(*out->values) * (out->nvalues + 1));
-    given = apr_pcalloc(p, (apr_size_t)out->nvalues + 1);
-    copy = apr_pstrdup(p, args ? args : "");
-    for (pair = apr_strtok(copy, "&", &state); pair;
-         pair = apr_strtok(NULL, "&", &state)) {
-        if ((err = one(pair, rules, out, &seen, given, p)) != NULL) {
-            return err;
-        }
+    ps.given = apr_pcalloc(p, (apr_size_t)out->nvalues + 1);
+    if ((err = os_params_each(args, one, &ps, p)) != NULL) {
+        return err;
     }
     return absent(rules, out, p);
 }

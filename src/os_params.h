@@ -40,6 +40,9 @@ const char *os_param_declare(os_param_decl *d, int argc, char *const argv[],
 /* PostgreSQL's type OID for t: the type the bind parameter is sent as. */
 unsigned int os_param_oid(os_param_type t);
 
+/* t as OrderStreamParam spells it: "int", "date", ... */
+const char *os_param_type_name(os_param_type t);
+
 /* The accepted form, for messages: "a date YYYY-MM-DD". */
 const char *os_param_form(const os_param_decl *d, apr_pool_t *p);
 
@@ -74,6 +77,19 @@ typedef struct os_params {
  * absent. */
 const char *os_params_parse(const char *args, const os_params_rules *rules,
                             os_params *out, apr_pool_t *p);
+
+/* Called with each name=value pair of a query string, URL-decoded (a
+ * pair without "=" has the value ""); returns NULL to go on, or the
+ * message that ends the walk. */
+typedef const char *os_params_pair_fn(const char *name, const char *value,
+                                      void *ctx, apr_pool_t *p);
+
+/* Walks the pairs of args (may be NULL) in order: returns NULL, fn's
+ * message, or "NAME: badly escaped" (a bad %-escape or %00; the name as
+ * it was sent). Shared by the exports and the download page, so both read
+ * a query string the same way. */
+const char *os_params_each(const char *args, os_params_pair_fn *fn, void *ctx,
+                           apr_pool_t *p);
 
 /* What the client sent, fit for one line of a UTF-8 text body and a log:
  * control bytes and bytes over 0x7e as \xNN, at most 64 of them, then

@@ -202,25 +202,6 @@ static apr_status_t clear_result(void *res)
     return APR_SUCCESS;
 }
 
-apr_status_t os_cursor_fetch(os_cursor *cur, int q, int n, PGresult **res,
-                             apr_pool_t *pool)
-{
-    char sql[64], name[32];
-
-    apr_snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", n,
-                 cursor_name(name, sizeof(name), q));
-    *res = PQexec(cur->conn, sql);
-    if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
-        keep_error(cur, "FETCH", q + 1, *res);
-        PQclear(*res);
-        *res = NULL;
-        return APR_EGENERAL;
-    }
-    /* The batch pool owns the rows: clearing it frees them. */
-    apr_pool_cleanup_register(pool, *res, clear_result, apr_pool_cleanup_null);
-    return APR_SUCCESS;
-}
-
 apr_status_t os_cursor_fetch_send(os_cursor *cur, int q, int n)
 {
     char sql[64], name[32];
@@ -252,8 +233,17 @@ apr_status_t os_cursor_fetch_wait(os_cursor *cur, PGresult **res,
         *res = NULL;
         return APR_EGENERAL;
     }
+    /* The batch pool owns the rows: clearing it frees them. */
     apr_pool_cleanup_register(pool, *res, clear_result, apr_pool_cleanup_null);
     return APR_SUCCESS;
+}
+
+apr_status_t os_cursor_fetch(os_cursor *cur, int q, int n, PGresult **res,
+                             apr_pool_t *pool)
+{
+    apr_status_t rv = os_cursor_fetch_send(cur, q, n);
+
+    return rv == APR_SUCCESS ? os_cursor_fetch_wait(cur, res, pool) : rv;
 }
 
 void os_cursor_consume(os_cursor *cur)

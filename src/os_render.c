@@ -45,10 +45,11 @@ typedef struct os_key {
 struct os_render {
     os_format f;
     int ncols;
-    const char **labels;    /* per column */
-    const char **json_keys; /* NDJSON: "label": per column, written once */
-    unsigned char *kind;    /* NDJSON: os_json_kind per column */
-    unsigned char *guard;   /* CSV: columns the formula guard applies to */
+    const char **labels;      /* per column */
+    const char **json_keys;   /* NDJSON: "label": per column, written once */
+    apr_size_t *json_key_len; /* their lengths, not counted per row */
+    unsigned char *kind;      /* NDJSON: os_json_kind per column */
+    unsigned char *guard;     /* CSV: columns the formula guard applies to */
     os_csv_fmt csv;
     const char *eol;
     apr_size_t eol_len;
@@ -136,6 +137,8 @@ static void setup_labels(os_render *rd, const os_dir_conf *conf,
 
     rd->labels = apr_pcalloc(p, sizeof(*rd->labels) * (rd->ncols + 1));
     rd->json_keys = apr_pcalloc(p, sizeof(*rd->json_keys) * (rd->ncols + 1));
+    rd->json_key_len =
+        apr_pcalloc(p, sizeof(*rd->json_key_len) * (rd->ncols + 1));
     rd->guard = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
     rd->kind = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
     for (i = 0; i < rd->ncols; i++) {
@@ -144,6 +147,7 @@ static void setup_labels(os_render *rd, const os_dir_conf *conf,
         rd->labels[i] = labels ? APR_ARRAY_IDX(conf->labels, i, const char *)
                                : apr_pstrdup(p, PQfname(desc, i));
         rd->json_keys[i] = json_key(rd->labels[i], p);
+        rd->json_key_len[i] = strlen(rd->json_keys[i]);
         rd->guard[i] =
             os_config_formula_guard(conf) && guarded_type(PQftype(desc, i));
     }
@@ -367,7 +371,7 @@ static apr_status_t put_members(os_render *rd, os_out *out,
 
     for (col = from; col < to; col++) {
         const char *k = rd->json_keys[col];
-        apr_size_t klen = strlen(k), n;
+        apr_size_t klen = rd->json_key_len[col], n;
         int null = PQgetisnull(res, row, col);
         apr_size_t vlen = (apr_size_t)PQgetlength(res, row, col);
         /* the most a value can take, and room for null or false */

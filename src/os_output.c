@@ -14,7 +14,14 @@
  */
 #include "os_private.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+
 #include <apr_buckets.h>
+#include <apr_network_io.h>
+#include <apr_portable.h>
+#include <http_connection.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <util_filter.h>
@@ -144,6 +151,45 @@ apr_status_t os_out_finish(os_out *o)
     return end_with(o, apr_bucket_eos_create(o->r->connection->bucket_alloc));
 }
 
+/* Whether the client learns where the body ends only from the connection
+ * closing: HTTP/1.0, or an HTTP/1.1 response httpd did not chunk (a GET
+ * sent with "Expect: 100-continue": ap_set_keepalive() will not keep such
+ * a connection, so it does not chunk). Known once the headers went out,
+ * which they have when a body is cut. HTTP/2 frames its streams itself
+ * (r->connection->master is set on its stream connections). */
+static int close_delimited(const request_rec *r)
+{
+    return !r->chunked && !r->header_only && !r->connection->master
+        && r->proto_num < HTTP_VERSION(2, 0);
+}
+
+/* Ends the connection with a TCP reset instead of a FIN. For a
+ * close-delimited body a FIN is the normal end of the file, so a cut would
+ * look complete; a reset makes the client's read fail (curl exits 56, a
+ * browser marks the download failed). httpd has no call for this, but it
+ * offers the two pieces: SO_LINGER with a zero timeout makes close() send
+ * an RST (the kernel drops whatever is still unsent), and c->aborted makes
+ * ap_start_lingering_close() close the socket at once, without the
+ * shutdown(SHUT_WR) that would send a FIN first (server/connection.c; the
+ * event MPM's process_lingering_close and the other MPMs' ap_lingering_close
+ * both go through it). APR's own APR_SO_LINGER always sets a 30 s timeout,
+ * hence setsockopt on the descriptor. */
+static void reset_connection(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    apr_socket_t *sock = ap_get_conn_socket(c);
+    struct linger now = { 1, 0 };
+    apr_os_sock_t fd;
+
+    if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS
+        || setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now))) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(errno), r,
+                      OSLOGNO(00024) "cannot set SO_LINGER to reset the "
+                                     "connection of a cut download");
+    }
+    c->aborted = 1;
+}
+
 /* As ap_proxy_backend_broke(): an error bucket with exactly
  * HTTP_BAD_GATEWAY makes the chunk filter leave out the last chunk and the
  * connection close (HTTP/2: the stream is reset), and r->no_cache keeps a
@@ -168,4 +214,7 @@ void os_out_fail(os_out *o)
         o->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
     APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_eos_create(ba));
     pass(o, 1);
+    if (close_delimited(r)) {
+        reset_connection(r);
+    }
 }

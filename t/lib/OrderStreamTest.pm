@@ -29,7 +29,7 @@ our @EXPORT_OK = qw(
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
-    bind_sql body_is param_forms
+    bind_sql body_is param_forms guarded_csv
 );
 
 # GET PATH (on the current Apache::TestRequest module): one test that it is
@@ -264,7 +264,31 @@ sub lf_to_crlf {
     return $out;
 }
 
-# Number of records in a CSV body whose records end with EOL.
+# The formula guard (OrderStreamFormulaGuard), applied in Perl to COPY's CSV
+# output with records ending in LF: a field of a guarded column (column
+# index => 1 in %guarded) starting with = + - @ TAB CR gets a ' (after the
+# opening quote if quoted); the first line, the header, is left alone.
+sub guarded_csv {
+    my ($copy, $delim, %guarded) = @_;
+    my ($out, $col, $header) = ('', 0, 1);
+    my $d = quotemeta $delim;
+    while ($copy =~ /\G(?:"((?:[^"]|"")*)"|([^"$d\n]*))($d|\n)/gc) {
+        my ($quoted, $plain, $sep) = ($1, $2, $3);
+        my $guard = !$header && $guarded{$col};
+        if (defined $quoted) {
+            $out .= '"' . ($guard && $quoted =~ /\A[=+\-\@\t\r]/ ? "'" : '') . qq{$quoted"};
+        }
+        else {
+            $out .= ($guard && $plain =~ /\A[=+\-\@\t\r]/ ? "'" : '') . $plain;
+        }
+        $out .= $sep;
+        ($col, $header) = $sep eq "\n" ? (0, 0) : ($col + 1, $header);
+    }
+    die 'guarded_csv: not parsed to the end' unless (pos($copy) || 0) == length $copy;
+    return $out;
+}
+
+# Number of records in a CSV body whose records end with EOL. of records in a CSV body whose records end with EOL.
 sub count_records {
     my ($csv, $eol) = @_;
     my $n = 0;
@@ -283,6 +307,8 @@ sub count_records {
 # comes, until the server closes the connection or TIMEOUT seconds pass.
 # Returns a hash: status, headers (lower-cased names => value), head (raw),
 # body (raw, chunk framing included), closed (1 if the server closed),
+# reset (when closed: the read's error, e.g. "Connection reset by peer", if
+# the connection ended in a reset; '' after a clean end of file),
 # seconds (from connecting to the close, or to the end of reading).
 # With max_body => N, stops (and closes) after N body bytes: a client that
 # goes away mid-export.
@@ -300,7 +326,8 @@ sub raw_request {
 #   ... kill the backend, stop the database ...
 #   raw_read($c, timeout => 30);                    # the rest, until close
 #   my $r = raw_result($c);                         # as raw_request returns
-# Options of raw_start: module, extra_headers, rcvbuf (SO_RCVBUF, bytes: a
+# Options of raw_start: module, extra_headers, tag (sent as X-Test-Tag, see
+# unique_tag), http10 (an HTTP/1.0 request line), rcvbuf (SO_RCVBUF, bytes: a
 # small one makes a client that stops reading stall the server sooner).
 sub raw_start {
     my ($method, $path, %opt) = @_;
@@ -312,8 +339,10 @@ sub raw_start {
                    $opt{rcvbuf}) or die "SO_RCVBUF: $!";
     }
     my $hp = Apache::TestRequest::hostport();
-    print $sock "$method $path HTTP/1.1\r\nHost: $hp\r\n"
-        . "Connection: close\r\n"
+    my $proto = $opt{http10} ? 'HTTP/1.0' : 'HTTP/1.1';
+    print $sock "$method $path $proto\r\nHost: $hp\r\n"
+        . ($opt{http10} ? '' : "Connection: close\r\n")
+        . (defined $opt{tag} ? "X-Test-Tag: $opt{tag}\r\n" : '')
         . ($opt{extra_headers} || '')
         . "\r\n";
     return { sock => $sock, buf => '', closed => 0, t0 => Time::HiRes::time() };
@@ -337,6 +366,9 @@ sub raw_read {
         last unless $sel->can_read($left);
         my $n = sysread($c->{sock}, $c->{buf}, 65536, length $c->{buf});
         if (!$n) {
+            # undef: the read failed (ECONNRESET: the server reset the
+            # connection); 0: a clean end of file (the server's FIN).
+            $c->{reset} = defined $n ? '' : "$!";
             $c->{closed} = 1;
             $c->{t_closed} = Time::HiRes::time();
             last;
@@ -366,7 +398,7 @@ sub raw_result {
         $headers{lc $k} = exists $headers{lc $k} ? "$headers{lc $k}, $v" : $v;
     }
     return { status => $status, headers => \%headers, head => $head,
-             body => $body, closed => $c->{closed},
+             body => $body, closed => $c->{closed}, reset => $c->{reset},
              seconds => ($c->{t_closed} || Time::HiRes::time()) - $c->{t0} };
 }
 
@@ -481,10 +513,11 @@ sub pg_start {
 
 # --- the outcome log (t/conf/extra.conf.in: CustomLog ... orderstream) -----
 
-# A tag for a request's path, unique within the run, so that a test finds
-# its own line in the log: "/orders.csv/t=<tag>" (a <Location> matches by
-# prefix). Not in the query string: an export answers an unknown query
-# parameter with a 400.
+# A tag for a request, unique within the run, so that a test finds its own
+# line in the outcome log: sent as the request header X-Test-Tag (raw_start's
+# tag => TAG, or an LWP/curl header), logged as the line's last field. Not in
+# the path (an export's URL is exactly its Location: more is a 404) nor in
+# the query string (an unknown parameter is a 400).
 my $tag_n = 0;
 sub unique_tag {
     my ($name) = @_;
@@ -498,22 +531,29 @@ sub _outcome_log {
     File::Spec->catfile(Apache::Test::vars('t_logs'), 'orderstream_log');
 }
 
-# The log line of the request whose path ends in /t=TAG, as a hash:
-# vhost, port, method, url, status, outcome, rows, bytes, retry_after,
-# micros (and line, the raw line); undef if there is none (yet). A note that
-# is not set logs as "-".
+my @_outcome_fields
+    = qw(vhost port method url status outcome rows bytes retry_after micros tag);
+
+sub _outcome_fields {
+    my ($line) = @_;
+    my %h;
+    @h{@_outcome_fields} = split /\|/, $line, -1;
+    $h{line} = $line;
+    return \%h;
+}
+
+# The log line of the request tagged TAG (X-Test-Tag), as a hash: vhost,
+# port, method, url, status, outcome, rows, bytes, retry_after, micros, tag
+# (and line, the raw line); undef if there is none (yet). A note that is
+# not set logs as "-".
 sub outcome_line {
     my ($tag) = @_;
     open my $fh, '<', _outcome_log() or return undef;
     my $found;
     while (my $line = <$fh>) {
-        next unless $line =~ m{[/?&]t=\Q$tag\E(?:[&|])};
+        next unless $line =~ m{\|\Q$tag\E$};
         chomp $line;
-        my %h;
-        @h{qw(vhost port method url status outcome rows bytes retry_after micros)}
-            = split /\|/, $line, -1;
-        $h{line} = $line;
-        $found = \%h;
+        $found = _outcome_fields($line);
     }
     close $fh;
     return $found;
@@ -539,11 +579,7 @@ sub outcome_lines {
     my @lines;
     while (my $line = <$fh>) {
         chomp $line;
-        my %h;
-        @h{qw(vhost port method url status outcome rows bytes retry_after micros)}
-            = split /\|/, $line, -1;
-        $h{line} = $line;
-        push @lines, \%h;
+        push @lines, _outcome_fields($line);
     }
     close $fh;
     return \@lines;

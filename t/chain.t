@@ -102,7 +102,7 @@ sub connection_clean {
 
     # the rows counted across the chain
     my $tag = unique_tag('chain-rows7');
-    my $r = raw_request(GET => "/chain/rows7/t=$tag", module => 'os_chain',
+    my $r = raw_request(GET => "/chain/rows7", tag => $tag, module => 'os_chain',
                         timeout => 30);
     my ($data, $complete) = dechunk($r->{body});
     ok $r->{status} == 200 && $complete && $data eq $want,
@@ -175,7 +175,7 @@ sub backend_at {
     my $before = copy_csv(union_sql(@q));
     is count_records($before, "\n"), 1 + 5 + 5, 'snapshot oracle: 5 + 5 rows';
     my $tag = unique_tag('chain-snapshot');
-    my $c = raw_start(GET => "/chain/snapshot/t=$tag", module => 'os_chain');
+    my $c = raw_start(GET => "/chain/snapshot", tag => $tag, module => 'os_chain');
     my $pid = backend_at('DECLARE orderstream_1 %', "= 'active'", 5);
     ok $pid, "snapshot: the first query is being declared (backend $pid)";
     psql_value("INSERT INTO chain_t VALUES (6, 'committed during DECLARE 1')");
@@ -205,7 +205,7 @@ sub backend_at {
     my $before = copy_csv(union_sql(@q));
     is count_records($before, "\n"), 1 + 500 + 6, 'snapshot-stream oracle: 500 + 6 rows';
     my $tag = unique_tag('chain-snapshot-stream');
-    my $c = raw_start(GET => "/chain/snapshot-stream/t=$tag", module => 'os_chain');
+    my $c = raw_start(GET => "/chain/snapshot-stream", tag => $tag, module => 'os_chain');
     raw_read($c, max_body => 1, timeout => 10);
     my $pid = backend_at('FETCH FORWARD % FROM orderstream_1', 'IS NOT NULL', 5);
     ok $pid, "snapshot-stream: the body started, the first query is read ($pid)";
@@ -235,7 +235,7 @@ sub fails_before_body {
     my ($name, $path, $tag_re, @more) = @_;
     my $tag = unique_tag($name);
     my $log0 = error_log_size();
-    my $res = GET "$path/t=$tag";
+    my $res = GET $path, 'X-Test-Tag' => $tag;
     my $body = $res->content;
     is $res->code, 500, "$name: 500";
     my $ct = $res->header('Content-Type') || '';
@@ -300,7 +300,7 @@ fails_before_body('declare 2', '/chain/broken2', qr/\bOS00012: /,
 {
     my $tag = unique_tag('chain-fetch2');
     my $log0 = error_log_size();
-    my $r = raw_request(GET => "/chain/broken-fetch2/t=$tag", module => 'os_chain',
+    my $r = raw_request(GET => "/chain/broken-fetch2", tag => $tag, module => 'os_chain',
                         timeout => 30);
     my ($data, $complete) = dechunk($r->{body});
     my $first = copy_csv((sqls('/chain/broken-fetch2'))[0]);

@@ -47,7 +47,7 @@ sub data_rows {
 {
     my $tag = unique_tag('kill');
     t_start_error_log_watch();
-    my $c = raw_start(GET => "/pool/slow/t=$tag", module => 'os_pool');
+    my $c = raw_start(GET => "/pool/slow", tag => $tag, module => 'os_pool');
     raw_read($c, max_body => 1, timeout => 10);
     my $pid = wait_fetching_backend(5);
     ok $pid, "kill: found the export's backend running a FETCH ($pid)";
@@ -78,7 +78,7 @@ sub data_rows {
 {
     my $tag = unique_tag('row50k');
     t_start_error_log_watch();
-    my $r = raw_request(GET => "/pool/row50k/t=$tag", module => 'os_pool',
+    my $r = raw_request(GET => "/pool/row50k", tag => $tag, module => 'os_pool',
                         timeout => 30);
     my @log = t_finish_error_log_watch();
     is $r->{status}, 200, 'row 50000: the response had started (200)';
@@ -109,7 +109,7 @@ sub client_leaves {
     my ($name, %how) = @_;
     my $tag = unique_tag($name);
     t_start_error_log_watch();
-    my $c = raw_start(GET => "/pool/big/t=$tag", module => 'os_pool');
+    my $c = raw_start(GET => "/pool/big", tag => $tag, module => 'os_pool');
     raw_read($c, max_body => 65536, timeout => 30);
     my $r = raw_result($c);
     is $r->{status}, 200, "$name: the export started (200)";
@@ -139,7 +139,7 @@ client_leaves('reset after 64 KB', reset => 1);
 {
     my $tag = unique_tag('stall');
     t_start_error_log_watch();
-    my $c = raw_start(GET => "/stall/big/t=$tag", module => 'os_stall',
+    my $c = raw_start(GET => "/stall/big", tag => $tag, module => 'os_stall',
                       rcvbuf => 4096);
     raw_read($c, max_body => 1, timeout => 10);
     my $r = raw_result($c);

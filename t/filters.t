@@ -15,9 +15,9 @@
 # LimitRequestLine lets them reach the module (elsewhere httpd sends 414).
 #
 # Requests go out byte for byte (raw_request), so that what the module
-# decodes is exactly what the test wrote. Each is tagged in its path,
-# "/filters/int/t=<tag>?v=...", a <Location> matching by prefix: a tag in
-# the query string would be a parameter of its own.
+# decodes is exactly what the test wrote. Each is tagged with an
+# X-Test-Tag header (a tag in the query string would be a parameter of its
+# own, one in the path a 404).
 use strict;
 use warnings;
 
@@ -44,6 +44,7 @@ sub fetch {
     my ($url, %opt) = @_;
     my $r = raw_request($opt{method} || 'GET', $url,
                         ($opt{module} ? (module => $opt{module}) : ()),
+                        (defined $opt{tag} ? (tag => $opt{tag}) : ()),
                         timeout => 60);
     my $h = $r->{headers};
     my ($body, $complete) = ($r->{body}, 1);
@@ -58,12 +59,12 @@ sub fetch {
              complete => $complete };
 }
 
-# LOC?QS with a tag in the path.
+# LOC?QS and a tag for it (fetch's tag => TAG).
 my $tag_n = 0;
 sub tagged {
     my ($loc, $qs) = @_;
     my $tag = unique_tag('filters-' . ++$tag_n);
-    return ("$loc/t=$tag" . (defined $qs ? "?$qs" : ''), $tag);
+    return ($loc . (defined $qs ? "?$qs" : ''), $tag);
 }
 
 # The outcome log line of the request tagged TAG (polls up to 5 s).
@@ -72,7 +73,7 @@ sub wait_tag_line {
     my $deadline = time + 5;
     while (1) {
         for my $l (reverse @{ outcome_lines() }) {
-            return $l if ($l->{url} // '') =~ m{/t=\Q$tag\E(?:\?|\z)};
+            return $l if ($l->{tag} // '') eq $tag;
         }
         return undef if time > $deadline;
         select undef, undef, undef, 0.05;
@@ -82,8 +83,8 @@ sub wait_tag_line {
 # One test: GET LOC?QS is a 200 whose body is exactly WANT.
 sub body_is {
     my ($loc, $qs, $want, $name, %opt) = @_;
-    my ($url) = tagged($loc, $qs);
-    my $res = fetch($url, %opt);
+    my ($url, $tag) = tagged($loc, $qs);
+    my $res = fetch($url, %opt, tag => $tag);
     my $ok = $res->{status} == 200 && $res->{complete} && $res->{body} eq $want;
     ok $ok, $name
         or diag 'GET ' . substr($url, 0, 200) . ": $res->{status}\n"
@@ -131,7 +132,7 @@ sub bad_request {
     my ($loc, $qs, $message, $name, %opt) = @_;
     my ($url, $tag) = tagged($loc, $qs);
     my $log0 = error_log_size();
-    my $res = fetch($url, %opt);
+    my $res = fetch($url, %opt, tag => $tag);
     my $want = "$message\n";
     my @bad;
     push @bad, "status $res->{status}" unless $res->{status} == 400;

@@ -47,7 +47,7 @@ sub h2 {
 # --- a whole export -----------------------------------------------------------
 {
     my $tag = unique_tag('h2-whole');
-    my ($rc, $code, $ver, $body, $err) = h2(default => "/edge/crlf/t=$tag");
+    my ($rc, $code, $ver, $body, $err) = h2(default => '/edge/crlf', '-H', "X-Test-Tag: $tag");
     is $rc, 0, 'h2c, whole export: curl succeeds' or diag $err;
     is $code, 200, 'h2c, whole export: 200';
     is $ver, '2', 'h2c, whole export: over HTTP/2';
@@ -61,7 +61,7 @@ sub h2 {
     my @outcomes = ($l ? $l->{outcome} : '-');
     for (1 .. 4) {
         my $t = unique_tag('h2-whole');
-        h2(default => "/edge/crlf/t=$t");
+        h2(default => '/edge/crlf', '-H', "X-Test-Tag: $t");
         my $x = wait_outcome_line($t);
         push @outcomes, $x ? $x->{outcome} : '-';
     }
@@ -83,7 +83,7 @@ sub h2 {
 # --- cut by the database ---------------------------------------------------------
 {
     my $tag = unique_tag('h2-cut');
-    my ($rc, $code, $ver, $body, $err) = h2(os_pool => "/pool/row50k/t=$tag");
+    my ($rc, $code, $ver, $body, $err) = h2(os_pool => '/pool/row50k', '-H', "X-Test-Tag: $tag");
     isnt $rc, 0, "h2c, cut download: curl fails (exit $rc: $err)";
     # curl 7.88: "(92) HTTP/2 stream 1 was not closed cleanly: INTERNAL_ERROR"
     is $rc, 92, 'h2c, cut download: curl reports an HTTP/2 stream error (92)';
@@ -116,8 +116,8 @@ sub h2 {
     # not: the size is unknown). A pipe that closes makes curl abort with a
     # write error and reset the stream.
     my $url = Apache::TestRequest::module2url('os_pool',
-                { scheme => 'http', path => "/pool/big/t=$tag" });
-    my $got = `"$curl" --http2-prior-knowledge -sS --max-time 30 "$url" 2>/dev/null | head -c 65536 | wc -c`;
+                { scheme => 'http', path => '/pool/big' });
+    my $got = `"$curl" --http2-prior-knowledge -sS --max-time 30 -H "X-Test-Tag: $tag" "$url" 2>/dev/null | head -c 65536 | wc -c`;
     chomp $got;
     is $got + 0, 65536, 'h2c, client gone: it read 64 KB';
     my $l = wait_outcome_line($tag, 10);

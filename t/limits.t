@@ -69,7 +69,7 @@ my $slow_conc  = copy_csv(location_sql('/conc/slow'));
     t_start_error_log_watch();
     my $slow = while_slow_runs(os_limit => '/limit/slow', sub {
         $tag = unique_tag('exhausted');
-        $r = raw_request(GET => "/limit/ok/t=$tag", module => 'os_limit',
+        $r = raw_request(GET => "/limit/ok", tag => $tag, module => 'os_limit',
                          timeout => 15);
     });
     @log = t_finish_error_log_watch();
@@ -92,11 +92,11 @@ my $slow_conc  = copy_csv(location_sql('/conc/slow'));
     t_start_error_log_watch();
     my $slow = while_slow_runs(os_conc => '/conc/slow', sub {
         $tag = unique_tag('concurrent');
-        $r = raw_request(GET => "/conc/ok/t=$tag", module => 'os_conc',
+        $r = raw_request(GET => "/conc/ok", tag => $tag, module => 'os_conc',
                          timeout => 15);
         # The same for a second slow one.
         $tag2 = unique_tag('concurrent-slow');
-        $r2 = raw_request(GET => "/conc/slow/t=$tag2", module => 'os_conc',
+        $r2 = raw_request(GET => "/conc/slow", tag => $tag2, module => 'os_conc',
                           timeout => 15);
     });
     @log = t_finish_error_log_watch();
@@ -121,7 +121,7 @@ my $slow_conc  = copy_csv(location_sql('/conc/slow'));
 {
     my $tag = unique_tag('unreachable');
     t_start_error_log_watch();
-    my $r = raw_request(GET => "/down/orders.csv/t=$tag", module => 'os_down',
+    my $r = raw_request(GET => "/down/orders.csv", tag => $tag, module => 'os_down',
                         timeout => 15);
     my @log = t_finish_error_log_watch();
     refused('database unreachable', $r, $tag, 5, 5);
@@ -130,7 +130,7 @@ my $slow_conc  = copy_csv(location_sql('/conc/slow'));
         . 'Location') or diag @log;
     # And again: nothing is cached, nothing hangs.
     $tag = unique_tag('unreachable');
-    $r = raw_request(GET => "/down/orders.csv/t=$tag", module => 'os_down',
+    $r = raw_request(GET => "/down/orders.csv", tag => $tag, module => 'os_down',
                      timeout => 15);
     is $r->{status}, 503, 'database unreachable, again: 503';
 }

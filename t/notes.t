@@ -18,10 +18,8 @@ plan tests => 36;
 sub export_notes {
     my ($module, $path, $method) = @_;
     my $tag = unique_tag('notes');
-    # The tag goes into the path, before any query string.
-    (my $tagged = $path) =~ s{(?=\?|\z)}{/t=$tag};
-    my $r = raw_request($method || 'GET', $tagged, module => $module,
-                        timeout => 60,
+    my $r = raw_request($method || 'GET', $path, module => $module,
+                        timeout => 60, tag => $tag,
                         extra_headers => ($method || 'GET') =~ /^(?:GET|HEAD)$/
                             ? '' : "Content-Length: 0\r\n");
     my $l = wait_outcome_line($tag);
@@ -51,7 +49,7 @@ for my $case (['/edge/lf', "\n", 1], ['/edge/crlf', "\r\n", 1],
     for (1 .. 5) {
         my $tag = unique_tag('curl-http1');
         system('curl', '-sS', '--http1.1', '--max-time', '30', '-o', '/dev/null',
-               "$url/t=$tag");
+               '-H', "X-Test-Tag: $tag", $url);
         my $l = wait_outcome_line($tag);
         push @outcomes, $? == 0 ? ($l ? $l->{outcome} : '-') : "curl-exit-" . ($? >> 8);
     }

@@ -56,7 +56,7 @@ raw_request(GET => '/pool/ok', module => 'os_pool', timeout => 30);
 # --- the database stops under a running export ------------------------------
 my $tag = unique_tag('crash');
 t_start_error_log_watch();
-my $c = raw_start(GET => "/pool/slow/t=$tag", module => 'os_pool');
+my $c = raw_start(GET => "/pool/slow", tag => $tag, module => 'os_pool');
 raw_read($c, max_body => 1, timeout => 10);
 ok wait_fetching_backend(5), 'the slow export is running a FETCH';
 pg_crash();
@@ -82,7 +82,7 @@ for my $case ([os_pool => '/pool/ok'], [os_limit => '/limit/ok']) {
     my (@res, @seen);
     for my $i (1 .. 3) {
         my $t = unique_tag('down');
-        my $d = raw_request(GET => "$path/t=$t", module => $module,
+        my $d = raw_request(GET => $path, tag => $t, module => $module,
                             timeout => 15);
         my $ol = wait_outcome_line($t);
         push @seen, sprintf '%s (%.1f s, Retry-After %s, outcome %s)',

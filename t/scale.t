@@ -217,7 +217,7 @@ ok $replayed, 'conflict: the standby replayed the new table';
 {
     my $tag = unique_tag('conflict');
     t_start_error_log_watch();
-    my $c = raw_start(GET => "/scale/slow/t=$tag", module => 'os_standby');
+    my $c = raw_start(GET => "/scale/slow", tag => $tag, module => 'os_standby');
     raw_read($c, max_body => 1, timeout => 10);
     my $fetching = '';
     for (1 .. 100) {

@@ -37,7 +37,7 @@ is $st0, '0', 'before: the connection has no statement_timeout';
 {
     my $tag = unique_tag('timeout-first');
     t_start_error_log_watch();
-    my $r = raw_request(GET => "/pool/timeout-first/t=$tag", module => 'os_pool',
+    my $r = raw_request(GET => "/pool/timeout-first", tag => $tag, module => 'os_pool',
                         timeout => 30);
     my @log = t_finish_error_log_watch();
     is $r->{status}, 500, 'first FETCH past the timeout: 500';
@@ -65,7 +65,7 @@ is $st0, '0', 'before: the connection has no statement_timeout';
 {
     my $tag = unique_tag('timeout-later');
     t_start_error_log_watch();
-    my $r = raw_request(GET => "/pool/timeout-later/t=$tag", module => 'os_pool',
+    my $r = raw_request(GET => "/pool/timeout-later", tag => $tag, module => 'os_pool',
                         timeout => 30);
     my @log = t_finish_error_log_watch();
     is $r->{status}, 200, 'later FETCH past the timeout: the response had started';
@@ -94,7 +94,7 @@ is $st0, '0', 'before: the connection has no statement_timeout';
 # --- a timeout that is not reached ----------------------------------------------
 {
     my $tag = unique_tag('timeout-unhit');
-    my $r = raw_request(GET => "/fail/timeout-unhit/t=$tag", module => 'default',
+    my $r = raw_request(GET => "/fail/timeout-unhit", tag => $tag, module => 'default',
                         timeout => 30);
     my ($data, $complete) = dechunk($r->{body});
     is $r->{status}, 200, 'timeout not reached: 200';

@@ -188,7 +188,7 @@ my $gzip_hdr = "Accept-Encoding: gzip\r\n";
     my $want_prefix = substr($want, 0, $cut + 1);   # header, rows 1..19,000
 
     my $tag = unique_tag('slow-end');
-    my $c = raw_start(GET => "/transport/slow-end/t=$tag", module => 'os_deflate',
+    my $c = raw_start(GET => "/transport/slow-end", tag => $tag, module => 'os_deflate',
                       extra_headers => $gzip_hdr);
     my $deadline = $c->{t0} + 10;
     my $data = '';

@@ -498,6 +498,9 @@ static const char *preview(const char *name, const char *value,
     unsigned bit = !strcmp(name, "offset") ? 1 : 2;
     apr_int64_t max;
 
+    if (!*value) {
+        return NULL; /* empty: absent, as an HTML form's empty field */
+    }
     if (!rules->preview) {
         return apr_psprintf(p, "%s: previews are off for this export", name);
     }
@@ -505,9 +508,6 @@ static const char *preview(const char *name, const char *value,
         return apr_psprintf(p, "%s: given more than once", name);
     }
     *seen |= bit;
-    if (!*value) {
-        return NULL; /* empty: absent */
-    }
     max = bit == 2 && rules->max_limit ? rules->max_limit : APR_INT64_MAX;
     return whole(name, value, max, bit == 1 ? &out->offset : &out->limit, p);
 }
@@ -518,13 +518,13 @@ static const char *format(const char *value, const os_params_rules *rules,
 {
     unsigned allowed = rules->formats ? rules->formats : OS_FMT_ALL;
 
+    if (!*value) {
+        return NULL; /* empty: absent */
+    }
     if (*seen & 4) {
         return "format: given more than once";
     }
     *seen |= 4;
-    if (!*value) {
-        return NULL; /* empty: absent */
-    }
     out->format = os_format_by_name(value);
     if (!(out->format & allowed)) {
         return apr_psprintf(p, "format: expected one of %s, got \"%s\"",
@@ -603,13 +603,15 @@ static const char *one(const char *name, const char *value, void *ctx,
         return apr_psprintf(p, "%s: not a parameter of this export",
                             os_params_shown(name, p));
     }
+    /* Empty is absent, so "?since=&since=2023-01-01" (a form's empty
+     * field, then the value) is since=2023-01-01; two values stay a 400. */
+    if (!*value) {
+        return NULL;
+    }
     if (ps->given[i]) {
         return apr_psprintf(p, "%s: given more than once", name);
     }
     ps->given[i] = 1;
-    if (!*value) {
-        return NULL;
-    }
     return os_param_value(&APR_ARRAY_IDX(rules->decls, i, os_param_decl),
                           value, &ps->out->values[i], p);
 }

@@ -89,97 +89,226 @@ os_format os_format_first(unsigned mask)
     return OS_FMT_NONE;
 }
 
-/* The q of one media range's parameters ("; q=0.5; level=1"), 1 if none;
- * a malformed q counts as 0, as if the range were not there. */
-static double quality(const char *params)
-{
-    const char *q = params;
+/* ---- Accept (RFC 9110 12.5.1) ----------------------------------------
+ *
+ * Each element of the header is parsed by the RFC's grammar:
+ *   media-range = ( "* / *" / type "/ *" / type "/" subtype )
+ *                 *( OWS ";" OWS [ parameter ] )
+ *   weight      = OWS ";" OWS "q=" qvalue
+ *   qvalue      = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+ * An element that does not parse (a bad q such as 0.5000, 2, NaN or 0x1p-1;
+ * a range without a slash) is ignored, as if it were not there: it neither
+ * accepts nor refuses anything. q is kept in thousandths, so no float
+ * parsing is involved.
+ *
+ * Each allowed format takes the q of the most specific element that covers
+ * it (its own type over "type/ *" over "* / *", as the RFC says), so
+ * "text/csv;q=0, * / *" refuses CSV and accepts the rest. Two elements of
+ * the same specificity: a q=0 refusal stands, else the higher q. */
 
-    while ((q = strchr(q, ';')) != NULL) {
-        q++;
-        while (*q == ' ' || *q == '\t') {
-            q++;
-        }
-        if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
-            char *end;
-            double v = strtod(q + 2, &end);
-            return end == q + 2 || v < 0 || v > 1 ? 0 : v;
-        }
-    }
-    return 1;
+typedef struct os_accept_pref {
+    int spec; /* 0: not covered; 1: * / *; 2: type/ *; 3: the type itself */
+    int q;    /* thousandths, 0..1000 */
+} os_accept_pref;
+
+static int is_tchar(int c)
+{
+    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/* Whether media range (type/subtype, lower case) covers media type t. */
-static int covers(const char *range, const char *t)
+static const char *skip_ows(const char *s)
 {
-    const char *slash = strchr(t, '/');
-
-    if (!strcmp(range, "*/*") || !strcmp(range, t)) {
-        return 1;
+    while (*s == ' ' || *s == '\t') {
+        s++;
     }
-    return slash && !strncmp(range, t, (apr_size_t)(slash - t + 1))
-        && !strcmp(range + (slash - t + 1), "*");
+    return s;
+}
+
+/* A token: its end, s itself when there is none. */
+static const char *token_end(const char *s)
+{
+    while (is_tchar((unsigned char)*s)) {
+        s++;
+    }
+    return s;
+}
+
+/* A quoted-string starting at s (on the '"'): its end after the closing
+ * quote, NULL when it does not close. */
+static const char *quoted_end(const char *s)
+{
+    for (s++; *s && *s != '"'; s++) {
+        if (*s == '\\' && !*++s) {
+            return NULL;
+        }
+    }
+    return *s ? s + 1 : NULL;
+}
+
+/* qvalue in [v, end): thousandths, or -1 when it is not one. */
+static int qvalue(const char *v, const char *end)
+{
+    int q, digits = 0;
+
+    if (v == end || (*v != '0' && *v != '1')) {
+        return -1;
+    }
+    q = (*v++ - '0') * 1000;
+    if (v < end && *v++ != '.') {
+        return -1;
+    }
+    for (; v < end && digits < 3; v++, digits++) {
+        if (!apr_isdigit(*v) || (q == 1000 && *v != '0')) {
+            return -1;
+        }
+        q += (*v - '0') * (digits == 0 ? 100 : digits == 1 ? 10 : 1);
+    }
+    return v == end ? q : -1;
+}
+
+/* One parameter at s (after "; " and OWS): its end, NULL when it does not
+ * parse. Sets *q when it is the first q. */
+static const char *parameter(const char *s, int *q)
+{
+    const char *name = s, *eq = token_end(s), *end;
+
+    if (eq == name || *eq != '=') {
+        return NULL;
+    }
+    end = eq[1] == '"' ? quoted_end(eq + 1) : token_end(eq + 1);
+    if (!end || (end == eq + 1 && eq[1] != '"')) {
+        return NULL;
+    }
+    if (eq - name == 1 && (*name == 'q' || *name == 'Q') && *q < 0) {
+        if (eq[1] == '"' || (*q = qvalue(eq + 1, end)) < 0) {
+            *q = -2; /* a q that is not a qvalue: the element is invalid */
+        }
+    }
+    return end;
+}
+
+/* One element at s: its range in type/subtype (lower case, into buf of
+ * size n) and *q; returns where it ends (at ',' or the end), and sets
+ * *ok to whether it parsed. */
+static const char *element(const char *s, char *buf, apr_size_t n, int *q,
+                           int *ok)
+{
+    const char *t = s, *slash = token_end(s), *sub_end, *e;
+    apr_size_t len, i;
+
+    *q = -1;
+    *ok = 0;
+    sub_end = *slash == '/' ? token_end(slash + 1) : slash;
+    len = (apr_size_t)(sub_end - t);
+    *ok = slash > t && *slash == '/' && sub_end > slash + 1 && len < n;
+    for (e = skip_ows(sub_end); *ok && *e == ';';) {
+        e = skip_ows(e + 1);
+        if (*e && *e != ';' && *e != ',') {
+            e = parameter(e, q);
+            *ok = e != NULL && *q != -2;
+            e = *ok ? skip_ows(e) : e;
+        }
+    }
+    *ok = *ok && (!*e || *e == ',');
+    for (i = 0; *ok && i < len; i++) {
+        buf[i] = (char)apr_tolower(t[i]);
+    }
+    if (*ok) {
+        buf[len] = '\0';
+        *ok = strncmp(buf, "*/", 2) || !strcmp(buf, "*/*");
+        *q = *q < 0 ? 1000 : *q;
+    }
+    /* skip to the next top-level comma, over quoted strings */
+    for (e = s; *e && *e != ',';) {
+        const char *qe = *e == '"' ? quoted_end(e) : e + 1;
+        e = qe ? qe : e + strlen(e);
+    }
+    return e;
+}
+
+/* How specifically range covers media type t: 3, 2, 1, or 0 (not). */
+static int specificity(const char *range, const char *t)
+{
+    apr_size_t type_len = strcspn(t, "/") + 1;
+
+    if (!strcmp(range, t)) {
+        return 3;
+    }
+    if (!strncmp(range, t, type_len) && !strcmp(range + type_len, "*")) {
+        return 2;
+    }
+    return !strcmp(range, "*/*");
+}
+
+static void weigh(os_accept_pref *pref, const char *range, int q,
+                  unsigned allowed)
+{
+    apr_size_t i;
+    int spec;
+
+    for (i = 0; i < NFORMATS; i++) {
+        if (!(allowed & formats[i].f)
+            || !(spec = specificity(range, formats[i].type))) {
+            continue;
+        }
+        if (spec > pref[i].spec) {
+            pref[i].spec = spec;
+            pref[i].q = q;
+        }
+        else if (spec == pref[i].spec && pref[i].q > 0) {
+            pref[i].q = q == 0 || q > pref[i].q ? q : pref[i].q;
+        }
+    }
+}
+
+/* Whether a beats b: higher q, then named over a range, then the export's
+ * own format. Equal otherwise: the table's order decides. */
+static int better(const os_accept_pref *a, int a_dflt, const os_accept_pref *b,
+                  int b_dflt)
+{
+    if (a->q != b->q) {
+        return a->q > b->q;
+    }
+    if ((a->spec == 3) != (b->spec == 3)) {
+        return a->spec == 3;
+    }
+    return a_dflt && !b_dflt;
 }
 
 os_format os_format_from_accept(const char *accept, unsigned allowed,
                                 os_format dflt, apr_pool_t *p)
 {
-    double best_q = 0, dflt_q = -1, q_of[NFORMATS] = { 0 };
-    os_format best = OS_FMT_NONE;
-    char *copy, *item, *state;
-    apr_size_t i;
+    os_accept_pref pref[NFORMATS] = { { 0, 0 } };
+    char range[256];
+    const char *s = accept;
+    apr_size_t i, best = NFORMATS;
+    int q, ok, valid = 0;
 
-    if (!accept || !*accept) {
-        return dflt;
-    }
-    copy = apr_pstrdup(p, accept);
-    for (item = apr_strtok(copy, ",", &state); item;
-         item = apr_strtok(NULL, ",", &state)) {
-        char *range = item, *params = item + strcspn(item, ";");
-        double q = quality(params);
-        char *end;
-
-        *params = '\0';
-        while (apr_isspace(*range)) {
-            range++;
+    (void)p;
+    while (s && *(s = skip_ows(s))) {
+        if (*s == ',') {
+            s++; /* empty list elements are allowed (RFC 9110 5.6.1) */
+            continue;
         }
-        for (end = range + strlen(range); end > range && apr_isspace(end[-1]);
-             end--) {
-        }
-        *end = '\0';
-        for (end = range; *end; end++) {
-            *end = (char)apr_tolower(*end);
-        }
-        for (i = 0; i < NFORMATS; i++) {
-            if (!(allowed & formats[i].f)) {
-                continue;
-            }
-            if (!strcmp(range, formats[i].type)) {
-                /* named with q=0: refused, whatever a wildcard says */
-                q_of[i] =
-                    q > 0 && q_of[i] >= 0 ? (q > q_of[i] ? q : q_of[i]) : -1;
-            }
-        }
-        if (covers(range, os_format_media_type(dflt)) && q > dflt_q) {
-            dflt_q = q;
+        s = element(s, range, sizeof(range), &q, &ok);
+        if (ok) {
+            valid = 1;
+            weigh(pref, range, q, allowed);
         }
     }
-    /* the highest q; a tie goes to the first in the order csv, tsv, ndjson */
-    for (i = 0; i < NFORMATS; i++) {
-        if (q_of[i] > best_q) {
-            best_q = q_of[i];
-            best = formats[i].f;
-        }
-    }
-    if (best != OS_FMT_NONE) {
-        return best;
+    if (!valid) {
+        /* absent, empty, or nothing that parses: no preference stated */
+        return allowed & dflt ? dflt : os_format_first(allowed);
     }
     for (i = 0; i < NFORMATS; i++) {
-        if (formats[i].f == dflt && q_of[i] < 0) {
-            return OS_FMT_NONE;
+        if (pref[i].q > 0
+            && (best == NFORMATS
+                || better(&pref[i], formats[i].f == dflt, &pref[best],
+                          formats[best].f == dflt))) {
+            best = i;
         }
     }
-    return dflt_q > 0 ? dflt : OS_FMT_NONE;
+    return best < NFORMATS ? formats[best].f : OS_FMT_NONE;
 }
 
 char *os_format_file_name(const char *pattern, os_format f, apr_time_t t,

@@ -38,13 +38,15 @@ const char *os_format_list(unsigned mask, apr_pool_t *p);
 /* The first format of mask, in the order csv, tsv, ndjson. */
 os_format os_format_first(unsigned mask);
 
-/* What an Accept header (may be NULL) asks of the formats in allowed:
- * - the allowed format the header names with the highest q (> 0), ties
- *   going to the order csv, tsv, ndjson;
- * - else dflt, when the header is absent or accepts anything
- *   (a range such as * / * or text/ * that covers dflt, with q > 0) and
- *   does not refuse dflt by name (q=0, RFC 9110 12.5.1);
- * - else OS_FMT_NONE: nothing acceptable (a 406). */
+/* What an Accept header (may be NULL) asks of the formats in allowed, by
+ * RFC 9110 12.5.1: each allowed format gets the q of the most specific
+ * element covering it (its media type, then "type/ *", then "* / *"); the
+ * format with the highest q > 0 wins; ties go to a format named over one
+ * covered by a range, then to dflt, then to the order csv, tsv, ndjson.
+ * Elements that do not parse by the RFC's grammar (q beyond 3 decimals,
+ * above 1, a hex float, NaN...) are ignored. Returns dflt when the header
+ * is absent or states nothing valid, and OS_FMT_NONE when no allowed
+ * format is acceptable (a 406). */
 os_format os_format_from_accept(const char *accept, unsigned allowed,
                                 os_format dflt, apr_pool_t *p);
 

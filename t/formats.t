@@ -35,9 +35,9 @@ use OrderStreamTest qw(body_is location_sql location_sqls copy_csv psql_value
                        lf_to_crlf conf_locations repo_conf bind_sql
                        explain_difference raw_request dechunk unique_tag
                        wait_outcome_line outcome_lines wait_outcome_url
-                       error_log_size error_log_since wait_no_idle_in_transaction);
+                       error_log_size error_log_since wait_no_idle_in_transaction guarded_csv);
 
-plan tests => 222;
+plan tests => 235;
 
 Apache::TestRequest::module('os_fmt');
 
@@ -448,7 +448,7 @@ body_is '/fmt/gwide?format=csv', copy_csv(sql_of('/fmt/gwide')) =~ s/\n/\r\n/gr,
         'gmax oracle: the first group, of exactly 5 rows';
     my $tag = unique_tag('fmt-gmax');
     my $log0 = error_log_size();
-    my $r = raw_request(GET => "/fmt/gmax/t=$tag", module => 'os_fmt', timeout => 20);
+    my $r = raw_request(GET => "/fmt/gmax", tag => $tag, module => 'os_fmt', timeout => 20);
     my ($data, $complete) = dechunk($r->{body});
     is $r->{status}, 200, 'group too large: the response had started (200)';
     ok !$complete && $r->{closed}, 'group too large: no last chunk, connection closed';
@@ -539,29 +539,6 @@ body_is '/fmt/gwide?format=csv', copy_csv(sql_of('/fmt/gwide')) =~ s/\n/\r\n/gr,
         && $res->content =~ /\Aid\tt\n/, 'BOM: none in TSV chosen by Accept';
 }
 
-# The formula guard, against COPY's output guarded in Perl: a field of a
-# guarded column starting with = + - @ TAB CR gets a ' (after the opening
-# quote if quoted); the header row is left alone.
-sub guarded_csv {
-    my ($copy, $delim, %guarded) = @_;
-    my ($out, $col, $header) = ('', 0, 1);
-    my $d = quotemeta $delim;
-    while ($copy =~ /\G(?:"((?:[^"]|"")*)"|([^"$d\n]*))($d|\n)/gc) {
-        my ($quoted, $plain, $sep) = ($1, $2, $3);
-        my $guard = !$header && $guarded{$col};
-        if (defined $quoted) {
-            $out .= '"' . ($guard && $quoted =~ /\A[=+\-\@\t\r]/ ? "'" : '') . qq{$quoted"};
-        }
-        else {
-            $out .= ($guard && $plain =~ /\A[=+\-\@\t\r]/ ? "'" : '') . $plain;
-        }
-        $out .= $sep;
-        ($col, $header) = $sep eq "\n" ? (0, 0) : ($col + 1, $header);
-    }
-    die 'guarded_csv: not parsed to the end' unless (pos($copy) || 0) == length $copy;
-    return $out;
-}
-
 {
     my $sql = sql_of('/fmt/guard');
     # id "=t" vc bp nm ch j jb mood dom | "-n" i f d ts iv b ta
@@ -631,11 +608,12 @@ my $n_refused = 0;
 sub refused {
     my ($path, $query, $accept, $status, $body, $name, %o) = @_;
     my $tag = unique_tag('fmt-refused-' . ++$n_refused);
-    my $url = "$path/t=$tag" . (length $query ? "?$query" : '');
+    my $url = $path . (length $query ? "?$query" : '');
     Apache::TestRequest::module($o{module}) if $o{module};
     my $log0 = error_log_size();
     my $skip = scalar @{ outcome_lines() };
-    my $res = defined $accept ? GET($url, Accept => $accept) : GET($url);
+    my $res = GET($url, 'X-Test-Tag' => $tag,
+                  defined $accept ? (Accept => $accept) : ());
     Apache::TestRequest::module('os_fmt') if $o{module};
     my @bad;
     push @bad, 'status ' . $res->code unless $res->code == $status;
@@ -649,10 +627,10 @@ sub refused {
         else { push @bad, 'no Vary: Accept' unless ($vary || '') =~ /\bAccept\b/ }
     }
     ok !@bad, "$name: $status, $body" or diag "GET $url: " . join(', ', @bad);
-    my $l = wait_outcome_url($url, $skip) || {};
+    my $l = wait_outcome_line($tag) || {};
     my $log = error_log_since($log0);
     my @errors = grep { /:(?:error|crit|alert|emerg)\]/ } split /(?<=\n)/, $log;
-    ok(($l->{outcome} // '-') eq 'rejected' && $log =~ /\[orderstream:info\].*\bOS00019: .*\Q$tag\E/
+    ok(($l->{outcome} // '-') eq 'rejected' && $log =~ /\[orderstream:info\].*\bOS00019: \Q$path\E: $status: /
        && !@errors, "$name: outcome rejected, OS00019 at info, no error")
         or diag 'log line: ' . ($l->{line} || 'none') . "\n$log";
 }
@@ -690,7 +668,27 @@ chosen '/fmt/choose-all', $browser, 'csv', 'a browser\'s Accept: the default';
     ok $r->{status} == 200 && $data eq $small{csv}, 'an empty Accept: the default';
 }
 chosen '/fmt/choose-all', "$ndjson_type, text/csv", 'csv',
-    'Accept: NDJSON and CSV at q=1: CSV (ties: csv, tsv, ndjson)';
+    'Accept: NDJSON and CSV at q=1: CSV (ties: the default, then csv, tsv, ndjson)';
+# RFC 9110 12.5.1: a range accepts every allowed format it covers; the most
+# specific element decides a format's q; a q=0 by name stays a refusal.
+chosen '/fmt/choose-all', 'text/csv;q=0, */*', 'tsv',
+    'Accept: CSV refused by name, */*: TSV';
+chosen '/fmt/choose-all', 'application/*', 'ndjson', 'Accept: application/*: NDJSON';
+chosen '/fmt/choose-all', "text/*;q=0, $ndjson_type;q=0.1", 'ndjson',
+    'Accept: text/* refused, NDJSON at 0.1';
+chosen '/fmt/choose-all', "$ndjson_type, */*", 'ndjson',
+    'Accept: NDJSON named at q=1 beats */* at q=1';
+# q by the RFC's grammar; an element that does not parse is ignored.
+chosen '/fmt/choose-all', "text/csv;q=0x1p-1, $ndjson_type;q=0.1", 'ndjson',
+    'Accept: a hex float q is not a qvalue: that element is ignored';
+chosen '/fmt/choose-all', "text/csv;q=NaN, $ndjson_type;q=0.1", 'ndjson',
+    'Accept: q=NaN is ignored';
+chosen '/fmt/choose-all', "text/csv;q=0.5000, $ndjson_type;q=0.001", 'ndjson',
+    'Accept: four decimals is not a qvalue';
+chosen '/fmt/choose-all', "text/csv;q=1.5, $ndjson_type;q=0.001", 'ndjson',
+    'Accept: q above 1 is ignored';
+chosen '/fmt/choose-all', 'text/csv;q=abc', 'csv',
+    'Accept: nothing valid: as if absent, the default';
 chosen '/fmt/choose-all', "$ndjson_type;q=0.8, text/tab-separated-values;q=0.8", 'tsv',
     'Accept: NDJSON and TSV at q=0.8: TSV';
 
@@ -700,6 +698,12 @@ refused '/fmt/choose-all', '', 'application/json', 406,
 refused '/fmt/choose-all', '', "$ndjson_type;q=0", 406,
     'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
     'Accept: NDJSON with q=0 only';
+refused '/fmt/choose-all', '', '*/*;q=0', 406,
+    'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
+    'Accept: */*;q=0';
+refused '/fmt/choose-all', '', 'text/csv;q=0, text/*;q=0, application/*;q=0', 406,
+    'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
+    'Accept: every format refused';
 refused '/fmt/choose-all', 'format=xml', undef, 400,
     'format: expected one of csv, tsv, ndjson, got "xml"', '?format=xml';
 refused '/fmt/choose-all', 'format=json', $ndjson_type, 400,
@@ -725,9 +729,10 @@ chosen '/fmt/choose-nd', '*/*', 'ndjson', 'OrderStreamFormat ndjson: */*';
 chosen '/fmt/choose-nd', 'application/*', 'ndjson', 'OrderStreamFormat ndjson: application/*';
 chosen '/fmt/choose-nd', 'text/csv', 'csv', 'OrderStreamFormat ndjson: Accept CSV';
 chosen '/fmt/choose-nd?format=csv', undef, 'csv', 'OrderStreamFormat ndjson: ?format=csv';
-refused '/fmt/choose-nd', '', 'text/*', 406,
-    'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
-    'OrderStreamFormat ndjson: text/* does not cover it';
+chosen '/fmt/choose-nd', 'text/*', 'csv',
+    'OrderStreamFormat ndjson: text/* accepts CSV and TSV: CSV';
+chosen '/fmt/choose-nd', 'text/*;q=0.5, application/*;q=0.5', 'ndjson',
+    'OrderStreamFormat ndjson: every format at 0.5: NDJSON, the default';
 
 # tsv only: one format, no Vary
 chosen '/fmt/choose-tsv', undef, 'tsv', 'OrderStreamFormats tsv: TSV, no Vary', novary => 1;

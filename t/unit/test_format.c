@@ -92,7 +92,9 @@ int main(void)
 
     check_accept(NULL, OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
     check_accept("", OS_FMT_ALL, OS_FMT_TSV, OS_FMT_TSV);
+    check_accept(" , ,", OS_FMT_ALL, OS_FMT_TSV, OS_FMT_TSV);
     check_accept("*/*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
+    check_accept("*/*", OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_NDJSON);
     check_accept("application/x-ndjson", OS_FMT_ALL, OS_FMT_CSV,
                  OS_FMT_NDJSON);
     check_accept("Application/X-NDJSON; charset=utf-8", OS_FMT_ALL, OS_FMT_CSV,
@@ -101,33 +103,109 @@ int main(void)
                  OS_FMT_CSV, OS_FMT_TSV);
     check_accept("text/csv;q=0.5, application/x-ndjson;q=0.9", OS_FMT_ALL,
                  OS_FMT_CSV, OS_FMT_NDJSON);
+    /* equal q: the export's own format, then csv, tsv, ndjson */
     check_accept("text/csv;q=0.9, application/x-ndjson;q=0.9", OS_FMT_ALL,
-                 OS_FMT_NDJSON, OS_FMT_CSV);
-    check_accept("application/x-ndjson;q=0", OS_FMT_ALL, OS_FMT_CSV,
-                 OS_FMT_NONE);
-    /* ties go to csv, tsv, ndjson, whatever the header's order */
-    check_accept("application/x-ndjson, text/csv", OS_FMT_ALL, OS_FMT_NDJSON,
+                 OS_FMT_NDJSON, OS_FMT_NDJSON);
+    check_accept("text/csv;q=0.9, application/x-ndjson;q=0.9", OS_FMT_ALL,
+                 OS_FMT_TSV, OS_FMT_CSV);
+    check_accept("application/x-ndjson, text/csv", OS_FMT_ALL, OS_FMT_TSV,
                  OS_FMT_CSV);
     check_accept("application/x-ndjson;q=0.8, text/tab-separated-values;q=0.8",
                  OS_FMT_ALL, OS_FMT_CSV, OS_FMT_TSV);
-    /* refused by name: a wildcard does not bring it back */
-    check_accept("text/csv;q=0, */*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
+    /* equal q: named beats a range, even over the export's own format */
+    check_accept("application/x-ndjson, */*", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NDJSON);
+    check_accept("application/x-ndjson;q=0.5, */*", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_CSV);
+    check_accept("application/x-ndjson;q=0", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NONE);
+    /* refused by name: stays refused; a range accepts the others */
+    check_accept("text/csv;q=0, */*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_TSV);
+    check_accept("text/csv;q=0, */*", OS_FMT_CSV, OS_FMT_CSV, OS_FMT_NONE);
     check_accept("text/csv;q=0, text/tab-separated-values;q=0.1, */*",
-                 OS_FMT_ALL, OS_FMT_CSV, OS_FMT_TSV);
+                 OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NDJSON);
     check_accept("text/csv;q=0.5, text/csv;q=0", OS_FMT_ALL, OS_FMT_NDJSON,
                  OS_FMT_NONE);
+    check_accept("text/csv;q=0, text/csv;q=0.5", OS_FMT_ALL, OS_FMT_NDJSON,
+                 OS_FMT_NONE);
+    check_accept("*/*;q=0", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
+    check_accept("*/*;q=0, text/csv;q=0.001", OS_FMT_ALL, OS_FMT_NDJSON,
+                 OS_FMT_CSV);
     /* a browser: nothing of ours named, anything accepted */
     check_accept(
         "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
+    check_accept(
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_NDJSON);
+    /* a media range accepts every allowed format it covers */
     check_accept("text/*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
-    check_accept("text/*", OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_NONE);
+    check_accept("text/*", OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("text/*", OS_FMT_ALL, OS_FMT_TSV, OS_FMT_TSV);
+    check_accept("application/*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("TEXT/*;Q=0.5, application/*;q=0.4", OS_FMT_ALL,
+                 OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("text/*;q=0, application/*;q=0.1", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NDJSON);
+    check_accept("text/*;q=0, text/tab-separated-values", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_TSV);
     check_accept("application/json", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
+    check_accept("image/*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
     /* named, but not allowed here */
     check_accept("application/x-ndjson", OS_FMT_CSV, OS_FMT_CSV, OS_FMT_NONE);
     check_accept("application/x-ndjson, text/csv;q=0.1", OS_FMT_CSV,
                  OS_FMT_CSV, OS_FMT_CSV);
-    check_accept("text/csv;q=abc", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_NONE);
+    /* q by the RFC's grammar: 0 to 1, at most three decimals */
+    check_accept("text/csv;q=0.001, application/x-ndjson;q=0.0009", OS_FMT_ALL,
+                 OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("text/csv;q=0.001, application/x-ndjson;q=0.002", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=1.000, application/x-ndjson;q=0.999", OS_FMT_ALL,
+                 OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("text/csv;q=1., application/x-ndjson;q=0.", OS_FMT_ALL,
+                 OS_FMT_NDJSON, OS_FMT_CSV);
+    /* invalid elements are ignored: neither accepted nor refused */
+    check_accept("text/csv;q=abc", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
+    check_accept("text/csv;q=abc, application/x-ndjson", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=0x1p-1, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=NaN, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=1.5, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=1.001, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=0.5000, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=-0, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=1e0, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=.5, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q= 0.5, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=\"0\", application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("text/csv;q=0, text/csv;q=abc", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NONE);
+    check_accept("csv, application/x-ndjson;q=0.1", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NDJSON);
+    check_accept("*/csv, application/x-ndjson;q=0.1", OS_FMT_ALL, OS_FMT_CSV,
+                 OS_FMT_NDJSON);
+    check_accept("text/csv junk, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_NDJSON);
+    check_accept("nonsense", OS_FMT_ALL, OS_FMT_TSV, OS_FMT_TSV);
+    /* parameters: quoted strings may hold , and ; */
+    check_accept("text/csv;x=\"a,b;q=0\";q=0.2, application/x-ndjson;q=0.1",
+                 OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("text/csv;q=0.2;ext=1, application/x-ndjson;q=0.1",
+                 OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("text/csv ; q=0.2 ;, application/x-ndjson;q=0.1", OS_FMT_ALL,
+                 OS_FMT_NDJSON, OS_FMT_CSV);
+    check_accept("text/csv;x=\"unterminated, application/x-ndjson", OS_FMT_ALL,
+                 OS_FMT_TSV, OS_FMT_TSV);
 
     TSV("plain", "plain");
     TSV("", "");

@@ -47,11 +47,19 @@
 
 APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
 
+/* Whether a section's path (as create_dir_config gets it) is a URL path
+ * rather than a pattern: <LocationMatch> and "~" regexes and wildcards
+ * have characters a plain path written in a config does not. */
+static int literal_path(const char *dir)
+{
+    return dir && *dir == '/' && !strpbrk(dir, "*?[]~$^()|+\\{}");
+}
+
 void *os_config_create_dir(apr_pool_t *p, char *dir)
 {
     os_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
-    (void)dir;
+    conf->section = literal_path(dir) ? apr_pstrdup(p, dir) : NULL;
     conf->stmt_timeout = -1;
     conf->max_concurrent = -1;
     conf->acquire_timeout = -1;
@@ -99,6 +107,12 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->group_by != -1 ? add->group_label : base->group_label;
     conf->max_group_rows =
         add->max_group_rows ? add->max_group_rows : base->max_group_rows;
+    /* Every literal <Location> merged here matched the URL, so the longest
+     * is the most specific: the URL an export answers (os_handler.c). */
+    conf->section = !base->section
+            || (add->section && strlen(add->section) > strlen(base->section))
+        ? add->section
+        : base->section;
     return conf;
 }
 

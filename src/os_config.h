@@ -57,6 +57,9 @@ typedef struct os_dir_conf {
     /* Where the section is, for the download page (os_index.c). */
     server_rec *server; /* the virtual host it belongs to */
     int literal;        /* a <Location PATH> with a literal PATH */
+    /* The most specific literal <Location> of ours that applies: an
+     * export answers its URL only (os_config_merge_dir). NULL: none. */
+    const char *section;
 } os_dir_conf;
 
 /* The directive table, for the module record. */

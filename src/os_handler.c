@@ -653,6 +653,34 @@ int os_handler_map_to_storage(request_rec *r)
     return DECLINED;
 }
 
+void os_handler_nosniff(request_rec *r)
+{
+    /* err_headers_out: kept on the error pages httpd makes (404, 405,
+     * 500, 503) as on ours. */
+    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
+}
+
+/* An export's URL is exactly its <Location>: a <Location> matches by
+ * prefix, so without this /exports/orders.csv/anything (or a trailing
+ * slash) would run the export too, and a link that should fail would
+ * download. 404, as "AcceptPathInfo Off" answers for a file. The
+ * <Location> is the most specific literal one of ours that applies (a
+ * nested <Location /exports/orders.csv/gz> that changes a setting is an
+ * export URL of its own); one given by <LocationMatch> says by itself
+ * which URLs it wants. */
+static int beyond_location(request_rec *r, const os_dir_conf *conf)
+{
+    if (!os_config_has_sql(conf) || !conf->literal || !conf->section
+        || !strcmp(r->uri, conf->section)) {
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  OSLOGNO(00023) "%s: 404 for %s: an export's URL is "
+                                 "exactly its Location",
+                  conf->section, r->uri);
+    return 1;
+}
+
 /* A 400 or 406 in plain text, one line that names the parameter or says
  * what is available; the database is not touched. */
 static int refuse(request_rec *r, int status, const char *msg)
@@ -687,6 +715,7 @@ int os_handler(request_rec *r)
     if (!r->handler || strcasecmp(r->handler, OS_HANDLER)) {
         return DECLINED;
     }
+    os_handler_nosniff(r);
     /* The Allow header of a 405 is made from r->allowed_methods. GET
      * covers HEAD (r->method_number is M_GET for both). */
     ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
@@ -694,6 +723,9 @@ int os_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     conf = ap_get_module_config(r->per_dir_config, &orderstream_module);
+    if (beyond_location(r, conf)) {
+        return HTTP_NOT_FOUND;
+    }
     if (!os_config_has_sql(conf)) {
         /* The config test refuses this; reachable only by AddHandler. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

@@ -14,4 +14,9 @@ int os_handler_translate(request_rec *r);
 /* map_to_storage: OK (no directory walk) for a URL claimed above. */
 int os_handler_map_to_storage(request_rec *r);
 
+/* Sets X-Content-Type-Options: nosniff on r, error pages included: our
+ * plain-text answers echo what the request sent, and no browser may run
+ * them as anything else. */
+void os_handler_nosniff(request_rec *r);
+
 #endif /* OS_HANDLER_H */

@@ -35,6 +35,7 @@
 
 #include "os_config.h"
 #include "os_format.h"
+#include "os_handler.h"
 #include "os_index.h"
 #include "os_params.h"
 
@@ -190,7 +191,7 @@ static const char html_head[] =
     "label~button{margin-top:1.4em}\n"
     "</style>\n</head>\n<body>\n<h1>Downloads</h1>\n"
     "<p>Fill in what you need and press <em>Download</em>; a field left "
-    "empty is not sent. Fields marked <em class=\"req\">required</em> "
+    "empty counts as not given. Fields marked <em class=\"req\">required</em> "
     "must be filled in. The same list as "
     "<a href=\"?format=json\">JSON</a>.</p>\n";
 
@@ -496,6 +497,7 @@ int os_index_handler(request_rec *r)
     if (!r->handler || strcasecmp(r->handler, OS_INDEX_HANDLER)) {
         return DECLINED;
     }
+    os_handler_nosniff(r);
     /* GET covers HEAD; the Allow header of a 405 says so. */
     ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {

@@ -194,9 +194,9 @@ my $n400 = 0;
 sub bad_request {
     my ($path, $message, $name) = @_;
     my $tag = unique_tag('preview-400-' . ++$n400);
-    my $url = $path . ($path =~ /\?/ ? '&' : '?') . "t=$tag";
+    my $url = $path;
     my $log0 = error_log_size();
-    my $res = GET $url;
+    my $res = GET $url, 'X-Test-Tag' => $tag;
     my $body = $res->content;
     my $ct = $res->header('Content-Type') || '';
     my @bad;

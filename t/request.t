@@ -111,10 +111,14 @@ not_found(GET  => '/request/outer/inner/x', 'below the nested Location');
     $res = GET '/request/match/abc';
     ok $res->code == 200 && $res->content eq "n\n2\n",
         'a <LocationMatch> export answers the URLs its pattern matches';
+    # Not ours: httpd maps these below DocumentRoot, whose answer (404, or
+    # 403 where the children cannot search the tree) is not the export.
     $res = GET '/request/match/abc/x';
-    is $res->code, 404, 'and nothing its pattern does not match';
+    ok $res->code =~ /^40[34]$/ && $res->content !~ /^n\n/,
+        'and nothing its pattern does not match (' . $res->code . ')';
     $res = GET '/exports/orders.csvx';
-    is $res->code, 404, 'a URL that only starts like an export: not it';
+    ok $res->code =~ /^40[34]$/ && $res->content !~ /^Order ID/,
+        'a URL that only starts like an export: not it (' . $res->code . ')';
     # Nothing was run for the 404s: no outcome note.
     my $tag = unique_tag('request-404-note');
     raw_request(GET => '/exports/orders.csv/y', module => 'default', tag => $tag);

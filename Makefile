@@ -146,6 +146,8 @@ $(FUZZ_DIR)/bin/$(1): t/fuzz/fuzz_$(1).c t/fuzz/fuzz.c t/fuzz/fuzz.h \
 	    $(2) $$(FUZZ_LDFLAGS)
 endef
 # One line per target.
+$(eval $(call fuzz_target,params,src/os_params.c src/os_format.c))
+$(eval $(call fuzz_target,accept,src/os_format.c))
 $(eval $(call fuzz_target,csv,src/os_csv.c))
 $(eval $(call fuzz_target,tsv,src/os_format.c))
 $(eval $(call fuzz_target,json,src/os_format.c))

@@ -148,6 +148,8 @@ endef
 # One line per target.
 $(eval $(call fuzz_target,params,src/os_params.c src/os_format.c))
 $(eval $(call fuzz_target,accept,src/os_format.c))
+$(eval $(call fuzz_target,file_name,src/os_format.c))
+$(eval $(call fuzz_target,sql,src/os_sql.c))
 $(eval $(call fuzz_target,csv,src/os_csv.c))
 $(eval $(call fuzz_target,tsv,src/os_format.c))
 $(eval $(call fuzz_target,json,src/os_format.c))

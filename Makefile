@@ -6,7 +6,8 @@
 #   make uninstall  the reverse (a2dismod first if enabled)
 #   make deb      build libapache2-mod-orderstream_*.deb into .deb-build/
 #   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
-#   make test     C unit tests + the Apache::Test suite
+#   make test     C unit tests, the fuzz targets' committed inputs, and the
+#                 Apache::Test suite
 #   make stress   32 clients x 100 downloads with disconnects (not in CI)
 #   make bench    export vs psql COPY vs static file, size sweep, concurrency
 #                 (not in make test; results in .bench/results-latest.txt)
@@ -119,6 +120,7 @@ UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
 	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done
+	@$(MAKE) --no-print-directory fuzz-replay
 
 # ---- fuzzing: libFuzzer targets in t/fuzz (README, "Fuzzing") ----------
 # Each target is built with clang under ASan and UBSan; everything they

@@ -137,15 +137,16 @@ FUZZ_LDFLAGS := -Wl,--wrap=apr_palloc,--wrap=apr_pstrdup \
 	$(shell $(APR_CONFIG) --link-ld --libs)
 FUZZ_TARGETS :=
 
-# $(call fuzz_target,NAME,SOURCES): t/fuzz/fuzz_NAME.c against SOURCES,
-# seeds in t/fuzz/corpus/NAME/, regression inputs in t/fuzz/regress/NAME/.
+# $(call fuzz_target,NAME,SOURCES[,LIBS]): t/fuzz/fuzz_NAME.c against
+# SOURCES (and libraries they need beyond APR, e.g. -lz), seeds in
+# t/fuzz/corpus/NAME/, regression inputs in t/fuzz/regress/NAME/.
 define fuzz_target
 FUZZ_TARGETS += $(1)
 $(FUZZ_DIR)/bin/$(1): t/fuzz/fuzz_$(1).c t/fuzz/fuzz.c t/fuzz/fuzz.h \
 	    $(2) $(2:.c=.h) Makefile
 	@mkdir -p $$(dir $$@)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ t/fuzz/fuzz_$(1).c t/fuzz/fuzz.c \
-	    $(2) $$(FUZZ_LDFLAGS)
+	    $(2) $$(FUZZ_LDFLAGS) $(3)
 endef
 # One line per target.
 $(eval $(call fuzz_target,params,src/os_params.c src/os_format.c))

@@ -6,11 +6,13 @@
 #   make uninstall  the reverse (a2dismod first if enabled)
 #   make deb      build libapache2-mod-orderstream_*.deb into .deb-build/
 #   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
-#   make test     C unit tests + the Apache::Test suite
+#   make test     C unit tests, the fuzz targets' committed inputs, and the
+#                 Apache::Test suite
 #   make stress   32 clients x 100 downloads with disconnects (not in CI)
 #   make bench    export vs psql COPY vs static file, size sweep, concurrency
 #                 (not in make test; results in .bench/results-latest.txt)
 #   make asan     the Apache::Test suite against an AddressSanitizer build
+#   make fuzz     each libFuzzer target of t/fuzz for FUZZ_SECONDS (60)
 #   make clean    remove build output (keeps the demo's data)
 
 APXS    ?= $(shell command -v apxs 2>/dev/null || command -v apxs2 2>/dev/null || echo apxs)
@@ -32,7 +34,8 @@ comma   := ,
 SAN_FLAGS := $(if $(SANITIZE),-Wc$(comma)-fsanitize=$(SANITIZE) -Wc$(comma)-fno-omit-frame-pointer -Wl$(comma)-fsanitize=$(SANITIZE))
 APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) -I$(PG_INC) $(SAN_FLAGS)
 
-.PHONY: all install uninstall deb demo test unit deps stress bench asan clean
+.PHONY: all install uninstall deb demo test unit deps stress bench asan clean \
+	fuzz fuzz-replay
 
 all: $(MODULE)
 
@@ -117,6 +120,85 @@ UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
 	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done
+	@$(MAKE) --no-print-directory fuzz-replay
+
+# ---- fuzzing: libFuzzer targets in t/fuzz (README, "Fuzzing") ----------
+# Each target is built with clang under ASan and UBSan; everything they
+# make (binaries, the grown corpus, crash inputs, logs) goes under
+# FUZZ_DIR, which git ignores. fuzz.c says why apr_palloc is wrapped.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := t/tmp/fuzz
+FUZZ_CFLAGS := $(WARN) -std=gnu99 -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$(shell $(APR_CONFIG) --cppflags --cflags --includes)
+FUZZ_LDFLAGS := -Wl,--wrap=apr_palloc,--wrap=apr_pstrdup \
+	-Wl,--wrap=apr_pstrndup,--wrap=apr_pmemdup \
+	$(shell $(APR_CONFIG) --link-ld --libs)
+FUZZ_TARGETS :=
+
+# $(call fuzz_target,NAME,SOURCES[,LIBS]): t/fuzz/fuzz_NAME.c against
+# SOURCES (and libraries they need beyond APR, e.g. -lz), seeds in
+# t/fuzz/corpus/NAME/, regression inputs in t/fuzz/regress/NAME/.
+define fuzz_target
+FUZZ_TARGETS += $(1)
+$(FUZZ_DIR)/bin/$(1): t/fuzz/fuzz_$(1).c t/fuzz/fuzz.c t/fuzz/fuzz.h \
+	    $(2) $(2:.c=.h) Makefile
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ t/fuzz/fuzz_$(1).c t/fuzz/fuzz.c \
+	    $(2) $$(FUZZ_LDFLAGS) $(3)
+endef
+# One line per target.
+$(eval $(call fuzz_target,params,src/os_params.c src/os_format.c))
+$(eval $(call fuzz_target,accept,src/os_format.c))
+$(eval $(call fuzz_target,file_name,src/os_format.c))
+$(eval $(call fuzz_target,sql,src/os_sql.c))
+$(eval $(call fuzz_target,csv,src/os_csv.c))
+$(eval $(call fuzz_target,tsv,src/os_format.c))
+$(eval $(call fuzz_target,json,src/os_format.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
+
+# The committed inputs of target $$t (seeds and regression inputs), as
+# shell words.
+fuzz_inputs = $$(find t/fuzz/corpus/$$t t/fuzz/regress/$$t -type f \
+	2>/dev/null | sort)
+
+# Every committed input through its target once (seconds, in make unit):
+# a crash or a failed property on any of them fails. Given files rather
+# than directories, libFuzzer runs each once and fuzzes nothing.
+fuzz-replay: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_DIR)/log
+	@for t in $(FUZZ_TARGETS); do \
+	    inputs="$(fuzz_inputs)"; log=$(FUZZ_DIR)/log/replay-$$t.log; \
+	    if [ -z "$$inputs" ]; then echo "fuzz $$t: no inputs"; exit 1; fi; \
+	    echo "fuzz $$t: replaying $$(echo $$inputs | wc -w) inputs"; \
+	    $(FUZZ_DIR)/bin/$$t $$inputs >$$log 2>&1 \
+	        || { tail -n 40 $$log; echo "fuzz $$t: FAILED"; exit 1; }; \
+	done
+
+# Each target for FUZZ_SECONDS, one after the other, from the committed
+# inputs and the corpus grown by earlier runs ($(FUZZ_DIR)/corpus, where
+# new inputs go). Crash inputs land in $(FUZZ_DIR)/crashes/NAME/; the run
+# goes on with the next target and fails at the end.
+fuzz: deps $(FUZZ_BINS)
+	@failed=; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes/$$t \
+	        $(FUZZ_DIR)/log; \
+	    log=$(FUZZ_DIR)/log/fuzz-$$t.log; \
+	    echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_DIR)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	        -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/crashes/$$t/ \
+	        $$( [ -f t/fuzz/$$t.dict ] && echo -dict=t/fuzz/$$t.dict ) \
+	        $(FUZZ_DIR)/corpus/$$t t/fuzz/corpus/$$t \
+	        $$(ls -d t/fuzz/regress/$$t 2>/dev/null) >$$log 2>&1 \
+	        || { tail -n 40 $$log; failed="$$failed $$t"; }; \
+	    grep -E '^(Done |stat::(number_of_executed_units|new_units_added))' \
+	        $$log | sed "s/^/    /"; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	    echo "fuzz: crashed:$$failed (inputs in $(FUZZ_DIR)/crashes/)"; \
+	    exit 1; fi
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -149,4 +231,4 @@ asan: deps
 
 clean:
 	rm -rf .deb-build .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	       $(UNIT)
+	       $(UNIT) $(FUZZ_DIR)/bin

@@ -329,7 +329,8 @@ char *os_format_file_name(const char *pattern, os_format f, apr_time_t t,
         }
     }
     dot = strrchr(buf, '.');
-    if (dot && dot != buf && !os_format_by_name(dot + 1)) {
+    /* a trailing dot is no extension: "orders." gets ".csv" too */
+    if (dot && dot != buf && dot[1] && !os_format_by_name(dot + 1)) {
         return apr_pstrdup(p, buf); /* an extension of its own */
     }
     if (dot && dot != buf) {

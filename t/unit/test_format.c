@@ -247,6 +247,9 @@ int main(void)
     file_name("%H:%M %D.csv", OS_FMT_CSV, "13:05 11_24_26.csv");
     file_name("a%tb%nc.csv", OS_FMT_CSV, "a_b_c.csv");
     file_name(".csv", OS_FMT_TSV, ".csv.tsv");
+    /* found by fuzz_file_name: a trailing dot is no extension of its own */
+    file_name("orders.", OS_FMT_CSV, "orders.csv");
+    file_name("..", OS_FMT_NDJSON, "..ndjson");
     file_name("Bestell\xc3\xbc %Y.csv", OS_FMT_CSV,
               "Bestell\xc3\xbc 2026.csv");
 

@@ -7,8 +7,9 @@
  * the answer must be:
  * - a format of the set, or none (a 406);
  * - the default when the header is empty;
- * - a format the header names (its media type appears in it), when it is
- *   not the default: nothing else can bring in another format;
+ * - a format the header covers (its media type, its "type/ *" or "* / *"
+ *   appears in it), when it is not the default: nothing else can bring in
+ *   another format (RFC 9110 12.5.1: a range accepts what it covers);
  * - the same for the header in upper case (media types and q are case-
  *   insensitive, RFC 9110 8.3.1 and 12.4.2).
  */
@@ -30,6 +31,17 @@ static int names(const char *h, const char *t, apr_pool_t *p)
         *c = (char)apr_tolower(*c);
     }
     return strstr(lower, t) != NULL;
+}
+
+/* Whether h has an element that could cover media type t: t itself, its
+ * "type/ *", or "* / *". */
+static int covers(const char *h, const char *t, apr_pool_t *p)
+{
+    const char *slash = strchr(t, '/');
+    char *range = apr_pstrcat(p, apr_pstrndup(p, t, (apr_size_t)(slash - t)),
+                              "/*", NULL);
+
+    return names(h, t, p) || names(h, range, p) || names(h, "*/*", p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -54,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(got == OS_FMT_NONE || (got & allowed));
             FUZZ_CHECK(*header || got == dflt);
             FUZZ_CHECK(got == OS_FMT_NONE || got == dflt
-                       || names(header, os_format_media_type(got), p));
+                       || covers(header, os_format_media_type(got), p));
             FUZZ_CHECK(os_format_from_accept(upper, allowed, dflt, p) == got);
         }
     }

@@ -37,7 +37,7 @@ APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) -I$(PG_INC) $(SAN_FLA
 all: $(MODULE)
 
 $(MODULE): $(SRCS) $(HDRS) Makefile
-	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq
+	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq -larchive -lz
 
 # DESTDIR: apxs has none, so its LIBEXECDIR is redirected under it.
 # On Debian (mods-available exists) orderstream.load, which says

@@ -113,10 +113,24 @@ t/unit/test_format: t/unit/test_format.c src/os_format.c src/os_format.h
 	    -o $@ t/unit/test_format.c src/os_format.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
-UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format
+# The XLSX writer with libarchive and zlib, no server. Reads workbooks back
+# with Debian's python3 and its openpyxl (/usr/bin/python3: not whatever
+# python3 comes first in PATH).
+XLSX_SRCS := src/os_xlsx.c src/os_xlsx_cell.c src/os_xlsx_zip.c
+XLSX_HDRS := src/os_xlsx.h src/os_xlsx_cell.h src/os_xlsx_zip.h
+t/unit/test_xlsx: t/unit/test_xlsx.c $(XLSX_SRCS) $(XLSX_HDRS)
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_xlsx.c $(XLSX_SRCS) \
+	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
+
+UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
+	t/unit/test_xlsx
+# Leaks count as errors: the XLSX writer's pool cleanup must free
+# libarchive's and zlib's malloc'd state when a download is abandoned.
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
-	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done
+	    valgrind -q --error-exitcode=1 --leak-check=full \
+	        --errors-for-leak-kinds=definite $$u >/dev/null || exit 1; done
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -10,6 +10,7 @@
 #   make stress   32 clients x 100 downloads with disconnects (not in CI)
 #   make bench    export vs psql COPY vs static file, size sweep, concurrency
 #                 (not in make test; results in .bench/results-latest.txt)
+#   make bench/xlsx_writer  the XLSX writer alone (bench/xlsx_writer.c)
 #   make asan     the Apache::Test suite against an AddressSanitizer build
 #   make clean    remove build output (keeps the demo's data)
 
@@ -123,6 +124,13 @@ t/unit/test_xlsx: t/unit/test_xlsx.c $(XLSX_SRCS) $(XLSX_HDRS)
 	    -o $@ t/unit/test_xlsx.c $(XLSX_SRCS) \
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
 
+# The XLSX writer alone on synthetic shop rows: rows/s per deflate level,
+# sizes, memory per sheet (figures for the README; not in make test).
+bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) src/os_csv.c
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ bench/xlsx_writer.c $(XLSX_SRCS) src/os_csv.c \
+	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
+
 UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
 	t/unit/test_xlsx
 # Leaks count as errors: the XLSX writer's pool cleanup must free
@@ -163,4 +171,4 @@ asan: deps
 
 clean:
 	rm -rf .deb-build .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	       $(UNIT)
+	       $(UNIT) bench/xlsx_writer

@@ -23,6 +23,7 @@
 
 static int passed, failed;
 static apr_pool_t *pool;
+static apr_pool_t *wpool; /* the workbooks', cleared after each */
 
 static void ok(int cond, const char *what)
 {
@@ -346,7 +347,10 @@ typedef struct sink_buf {
     size_t fail_after; /* fail once len would pass it (0: never) */
     int calls_after_failure;
     int failed;
+    long fail_row; /* current_row when it failed */
 } sink_buf;
+
+static long current_row; /* set by tests before each os_xlsx_row */
 
 static apr_status_t mem_sink(void *ctx, const char *b, apr_size_t n)
 {
@@ -358,6 +362,7 @@ static apr_status_t mem_sink(void *ctx, const char *b, apr_size_t n)
     }
     if (s->fail_after && s->len + n > s->fail_after) {
         s->failed = 1;
+        s->fail_row = current_row;
         return APR_ECONNABORTED;
     }
     if (s->len + n > s->cap) {
@@ -543,9 +548,17 @@ static os_xlsx *writer(sink_buf *s, int ncols, const unsigned *types,
     o.sheet_rows = sheet_rows;
     o.sink = mem_sink;
     o.ctx = s;
-    rv = os_xlsx_create(&w, &o, pool);
+    rv = os_xlsx_create(&w, &o, wpool);
     ok(rv == APR_SUCCESS, "os_xlsx_create");
     return w;
+}
+
+/* Releases the workbook (its pool's cleanups) and the sink's copy. */
+static void done(sink_buf *s)
+{
+    apr_pool_clear(wpool);
+    free(s->data);
+    s->data = NULL;
 }
 
 static const char *const shop_labels[] = { "Order ID", "Order Date", "Email",
@@ -609,7 +622,7 @@ static void test_split_rows(void)
        "4 sheets and 5 other parts");
     python(&s, DUMP, out, sizeof(out));
     same_str("10 rows in 4 sheets, read back", out, split_rows_want);
-    free(s.data);
+    done(&s);
 }
 
 /* No header: no frozen pane, no filter; an empty result: a header-only
@@ -630,14 +643,14 @@ static void test_no_header(void)
     python(&s, DUMP, out, sizeof(out));
     same_str("no header, read back", out,
              "Sheet1 None None False\n(1, " TS ", 'e', 1.5)\n");
-    free(s.data);
+    done(&s);
 
     w = writer(&s, 4, shop_types, shop_typmods, shop_labels, 0);
     ok(os_xlsx_begin(w) == APR_SUCCESS && os_xlsx_end(w) == APR_SUCCESS,
        "no rows: written");
     python(&s, DUMP, out, sizeof(out));
     same_str("no rows, read back", out, "Sheet1 A2 A1:D1 True\n" HDR);
-    free(s.data);
+    done(&s);
 }
 
 /* Texts read back exactly (openpyxl leaves _xHHHH_ escapes as they are,
@@ -699,7 +712,7 @@ static void test_strings_read_back(void)
     wp += apr_snprintf(wp, want + sizeof(want) - wp, "32766 32767 True\n");
     same_str("texts read back exactly", out, want);
     free(huge);
-    free(s.data);
+    done(&s);
 }
 
 /* A sheet's XML kept below a (lowered) size limit: more sheets, every
@@ -743,45 +756,69 @@ static void test_split_size(void)
            "print(n == list(range(1, 301)))\n",
            out, sizeof(out));
     same_str("every row once, in order, header on each sheet", out, "True\n");
-    free(s.data);
+    done(&s);
+}
+
+/* A row of 1,000 letters deflate cannot shrink much, the same for the
+ * same seed. */
+static void noise_row(char *noise, size_t n, unsigned *x)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        *x = *x * 1103515245 + 12345;
+        noise[i] = (char)('A' + (*x >> 16) % 26);
+    }
 }
 
 /* The whole file kept below a (lowered) limit: OS_XLSX_ETOOBIG before
- * the limit is reached, not long before, and from then on. */
+ * the row that could take it past, not long before, and from then on;
+ * the rows before that make a complete workbook below the limit. */
 static void test_too_big(void)
 {
     static const unsigned types[] = { 25 };
     sink_buf s;
     os_xlsx *w = writer(&s, 1, types, NULL, NULL, 0);
-    unsigned long long limit = 10ULL << 20, rows = 0;
-    char noise[1024];
+    unsigned long long limit = 10ULL << 20, rows = 0, fitted, i;
+    char noise[1000];
     const char *v[1] = { noise };
     apr_size_t len[1] = { sizeof(noise) };
+    unsigned long max;
     apr_status_t rv;
     unsigned x = 12345;
-    size_t i;
 
     os_xlsx_set_limits(w, 1ULL << 40, limit);
     ok(os_xlsx_begin(w) == APR_SUCCESS, "begin");
     do {
-        for (i = 0; i < sizeof(noise); i++) { /* incompressible letters */
-            x = x * 1103515245 + 12345;
-            noise[i] = (char)('A' + (x >> 16) % 58);
-            noise[i] = noise[i] > 'Z' && noise[i] < 'a' ? 'Z' : noise[i];
-        }
+        noise_row(noise, sizeof(noise), &x);
         rv = os_xlsx_row(w, v, len);
         rows++;
     } while (rv == APR_SUCCESS && rows < 100000);
     ok(rv == OS_XLSX_ETOOBIG, "OS_XLSX_ETOOBIG");
-    ok(s.len <= limit, "nothing past the limit was written");
     /* the margin: what libarchive/zlib may hold (8 MiB), the end of the
      * file, one row; so the error comes once ~1.9 MB are out */
-    ok(s.len > 1500000, "not long before the limit");
+    ok(s.len > 1500000 && s.len <= limit, "not long before the limit");
     ok(os_xlsx_row(w, v, len) == OS_XLSX_ETOOBIG
            && os_xlsx_end(w) == OS_XLSX_ETOOBIG,
        "every later call fails the same");
     ok(strstr(os_xlsx_error(w), "4 GiB") != NULL, "the error says why");
-    free(s.data);
+    done(&s);
+
+    /* the same rows but the last, then the end */
+    fitted = rows - 1;
+    w = writer(&s, 1, types, NULL, NULL, 0);
+    os_xlsx_set_limits(w, 1ULL << 40, limit);
+    x = 12345;
+    rv = os_xlsx_begin(w);
+    for (i = 0; i < fitted && rv == APR_SUCCESS; i++) {
+        noise_row(noise, sizeof(noise), &x);
+        rv = os_xlsx_row(w, v, len);
+    }
+    ok(rv == APR_SUCCESS && os_xlsx_end(w) == APR_SUCCESS,
+       "the rows before the refused one: a complete workbook");
+    ok(s.len <= limit && zip_layout(&s, "xl/", &max) == 6,
+       "below the limit, a valid zip");
+    done(&s);
 }
 
 /* OS_XLSX_SHEETS_MAX sheets and no more. */
@@ -804,7 +841,7 @@ static void test_sheet_limit(void)
     ok(rv == APR_SUCCESS, "OS_XLSX_SHEETS_MAX sheets of one row");
     ok(os_xlsx_row(w, v, len) == OS_XLSX_ESHEETS, "one more: ESHEETS");
     ok(strstr(os_xlsx_error(w), "4096 sheets") != NULL, "the error says why");
-    free(s.data);
+    done(&s);
 
     w = writer(&s, 1, types, NULL, labels, 1);
     ok(os_xlsx_begin(w) == APR_SUCCESS, "begin");
@@ -814,7 +851,7 @@ static void test_sheet_limit(void)
     ok(os_xlsx_end(w) == APR_SUCCESS
            && zip_layout(&s, "xl/", &max) == OS_XLSX_SHEETS_MAX + 5,
        "a workbook of OS_XLSX_SHEETS_MAX sheets");
-    free(s.data);
+    done(&s);
 }
 
 /* The sink's failure is returned, by that call and every later one, and
@@ -835,14 +872,24 @@ static void test_sink_failure(void)
     s.fail_after = 100000;
     ok(os_xlsx_begin(w) == APR_SUCCESS, "begin");
     for (i = 0; i < 200000 && rv == APR_SUCCESS; i++) {
+        current_row = i;
         rv = os_xlsx_row(w, v, lens);
     }
     ok(rv == APR_ECONNABORTED, "the sink's status is returned");
+    ok(s.failed && s.fail_row == i - 1, "by the call during which it failed");
     ok(os_xlsx_row(w, v, lens) == APR_ECONNABORTED
            && os_xlsx_end(w) == APR_ECONNABORTED,
        "and by every later call");
     ok(s.calls_after_failure == 0, "the sink is not called again");
-    free(s.data);
+    done(&s);
+
+    /* failing on the first byte: libarchive writes a local header in
+     * three pieces, and is not to go on with the other two */
+    w = writer(&s, 4, shop_types, shop_typmods, shop_labels, 0);
+    s.fail_after = 1;
+    ok(os_xlsx_begin(w) == APR_ECONNABORTED && s.calls_after_failure == 0,
+       "failing on the first byte: begin fails, no more sink calls");
+    done(&s);
 
     /* abandoned in the middle of a sheet: the pool's cleanup frees all,
      * without calling the sink */
@@ -862,7 +909,7 @@ static void test_sink_failure(void)
     s.failed = 1;
     apr_pool_destroy(sub);
     ok(s.calls_after_failure == 0, "the cleanup does not call the sink");
-    free(s.data);
+    done(&s);
 }
 
 static void test_options(void)
@@ -887,6 +934,7 @@ int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
+    apr_pool_create(&wpool, pool);
     cellbuf = malloc(OS_XLSX_CELL_MAX(1 << 20) + 1);
 
     test_escapes();

@@ -357,6 +357,10 @@ static int number_ok(const char *v, apr_size_t len)
     long ndig = 0, intdig = 0, first = -1, last = -1, exp = 0, mag;
     int point = 0;
 
+    if (len > OS_XLSX_CELL_CHARS) { /* only zeros could make it so long;
+                                     * and the cell's bound needs this */
+        return 0;
+    }
     if (i < len && v[i] == '-') {
         i++;
     }

@@ -281,6 +281,20 @@ static void test_numbers(void)
         "<c t=\"inlineStr\"><is><t xml:space=\"preserve\"> 1</t></is>"
         "</c>");
     NUM("", STR(""));
+    {
+        /* a zero of 40,000 characters: text, cut, within the cell's bound */
+        char *zero = malloc(40001), *want = malloc(40100);
+
+        memset(zero, '0', 40000);
+        zero[1] = '.';
+        zero[40000] = '\0';
+        strcpy(want, "<c t=\"inlineStr\"><is><t xml:space=\"preserve\">");
+        strncat(want, zero, 32767);
+        strcat(want, "</t></is></c>");
+        NUM(zero, want);
+        free(zero);
+        free(want);
+    }
 
     /* integer and float types alike; no style */
     cell(20, -1, "-9223372036854775808", STR("-9223372036854775808"));

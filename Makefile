@@ -11,6 +11,7 @@
 #   make stress   32 clients x 100 downloads with disconnects (not in CI)
 #   make bench    export vs psql COPY vs static file, size sweep, concurrency
 #                 (not in make test; results in .bench/results-latest.txt)
+#   make bench/xlsx_writer  the XLSX writer alone (bench/xlsx_writer.c)
 #   make asan     the Apache::Test suite against an AddressSanitizer build
 #   make fuzz     each libFuzzer target of t/fuzz for FUZZ_SECONDS (60)
 #   make clean    remove build output (keeps the demo's data)
@@ -40,7 +41,7 @@ APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) -I$(PG_INC) $(SAN_FLA
 all: $(MODULE)
 
 $(MODULE): $(SRCS) $(HDRS) Makefile
-	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq
+	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq -larchive -lz
 
 # DESTDIR: apxs has none, so its LIBEXECDIR is redirected under it.
 # On Debian (mods-available exists) orderstream.load, which says
@@ -116,10 +117,31 @@ t/unit/test_format: t/unit/test_format.c src/os_format.c src/os_format.h
 	    -o $@ t/unit/test_format.c src/os_format.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
-UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format
+# The XLSX writer with libarchive and zlib, no server. Reads workbooks back
+# with Debian's python3 and its openpyxl (/usr/bin/python3: not whatever
+# python3 comes first in PATH).
+XLSX_SRCS := src/os_xlsx.c src/os_xlsx_cell.c src/os_xlsx_zip.c
+XLSX_HDRS := src/os_xlsx.h src/os_xlsx_cell.h src/os_xlsx_zip.h
+t/unit/test_xlsx: t/unit/test_xlsx.c $(XLSX_SRCS) $(XLSX_HDRS)
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_xlsx.c $(XLSX_SRCS) \
+	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
+
+# The XLSX writer alone on synthetic shop rows: rows/s per deflate level,
+# sizes, memory per sheet (figures for the README; not in make test).
+bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) src/os_csv.c
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ bench/xlsx_writer.c $(XLSX_SRCS) src/os_csv.c \
+	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
+
+UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
+	t/unit/test_xlsx
+# Leaks count as errors: the XLSX writer's pool cleanup must free
+# libarchive's and zlib's malloc'd state when a download is abandoned.
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
-	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done
+	    valgrind -q --error-exitcode=1 --leak-check=full \
+	        --errors-for-leak-kinds=definite $$u >/dev/null || exit 1; done
 	@$(MAKE) --no-print-directory fuzz-replay
 
 # ---- fuzzing: libFuzzer targets in t/fuzz (README, "Fuzzing") ----------
@@ -231,4 +253,4 @@ asan: deps
 
 clean:
 	rm -rf .deb-build .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	       $(UNIT) $(FUZZ_DIR)/bin
+	       $(UNIT) $(FUZZ_DIR)/bin bench/xlsx_writer

@@ -20,6 +20,7 @@
 #include "os_config.h"
 #include "os_limit.h"
 #include "os_sql.h"
+#include "os_xlsx.h"
 
 /* Rows per FETCH. Each FETCH is one round trip and one PGresult that
  * libpq holds in full; 1000 rows of the shop export are ~110 KB of CSV and
@@ -107,6 +108,8 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->group_by != -1 ? add->group_label : base->group_label;
     conf->max_group_rows =
         add->max_group_rows ? add->max_group_rows : base->max_group_rows;
+    conf->sheet_rows = add->sheet_rows ? add->sheet_rows : base->sheet_rows;
+    conf->xlsx_level = add->xlsx_level ? add->xlsx_level : base->xlsx_level;
     /* Every literal <Location> merged here matched the URL, so the longest
      * is the most specific: the URL an export answers (os_handler.c). */
     conf->section = !base->section
@@ -162,6 +165,16 @@ int os_config_max_group_rows(const os_dir_conf *conf)
 {
     return conf->max_group_rows ? conf->max_group_rows
                                 : OS_DEFAULT_MAX_GROUP_ROWS;
+}
+
+int os_config_sheet_rows(const os_dir_conf *conf)
+{
+    return conf->sheet_rows ? conf->sheet_rows : OS_XLSX_SHEET_ROWS_MAX;
+}
+
+int os_config_xlsx_level(const os_dir_conf *conf)
+{
+    return conf->xlsx_level ? conf->xlsx_level : OS_XLSX_LEVEL_DEFAULT;
 }
 
 int os_config_fetch_rows(const os_dir_conf *conf)
@@ -446,9 +459,8 @@ static const char *set_format(cmd_parms *cmd, void *dconf, const char *arg)
 
     if (!f) {
         return apr_psprintf(cmd->pool,
-                            "OrderStreamFormat: \"%s\" is not csv, tsv or "
-                            "ndjson",
-                            arg);
+                            "OrderStreamFormat: \"%s\" is not one of %s", arg,
+                            os_format_list(OS_FMT_ALL, cmd->pool));
     }
     ((os_dir_conf *)dconf)->format = f;
     return NULL;
@@ -461,15 +473,16 @@ static const char *set_formats(cmd_parms *cmd, void *dconf, int argc,
     int i;
 
     if (argc < 1) {
-        return "OrderStreamFormats: name one or more of csv, tsv, ndjson";
+        return apr_psprintf(cmd->pool,
+                            "OrderStreamFormats: name one or more of %s",
+                            os_format_list(OS_FMT_ALL, cmd->pool));
     }
     for (i = 0; i < argc; i++) {
         os_format f = os_format_by_name(argv[i]);
         if (!f) {
-            return apr_psprintf(cmd->pool,
-                                "OrderStreamFormats: \"%s\" is not csv, "
-                                "tsv or ndjson",
-                                argv[i]);
+            return apr_psprintf(
+                cmd->pool, "OrderStreamFormats: \"%s\" is not one of %s",
+                argv[i], os_format_list(OS_FMT_ALL, cmd->pool));
         }
         mask |= f;
     }
@@ -539,6 +552,17 @@ static const char *set_max_group_rows(cmd_parms *cmd, void *dconf,
 {
     return set_int(cmd, arg, 1, OS_MAX_GROUP_ROWS,
                    &((os_dir_conf *)dconf)->max_group_rows);
+}
+
+static const char *set_sheet_rows(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return set_int(cmd, arg, 1, OS_XLSX_SHEET_ROWS_MAX,
+                   &((os_dir_conf *)dconf)->sheet_rows);
+}
+
+static const char *set_xlsx_level(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return set_int(cmd, arg, 1, 9, &((os_dir_conf *)dconf)->xlsx_level);
 }
 
 static const char *set_fetch_rows(cmd_parms *cmd, void *dconf, const char *arg)
@@ -675,11 +699,17 @@ const command_rec os_config_cmds[] = {
     AP_INIT_TAKE1("OrderStreamRetryAfter", set_retry_after, NULL, OS_CONTEXT,
                   "Retry-After seconds sent with a 503; default 5"),
     AP_INIT_TAKE1("OrderStreamFormat", set_format, NULL, OS_CONTEXT,
-                  "csv, tsv or ndjson: the format when the request asks "
-                  "for none; default csv"),
+                  "csv, tsv, ndjson or xlsx: the format when the request "
+                  "asks for none; default csv"),
     AP_INIT_TAKE_ARGV("OrderStreamFormats", set_formats, NULL, OS_CONTEXT,
                       "the formats ?format= or Accept may choose; default "
-                      "csv tsv ndjson"),
+                      "csv tsv ndjson xlsx"),
+    AP_INIT_TAKE1("OrderStreamSheetRows", set_sheet_rows, NULL, OS_CONTEXT,
+                  "XLSX: data rows per sheet before a new one starts; "
+                  "default and at most 1048575"),
+    AP_INIT_TAKE1("OrderStreamXLSXLevel", set_xlsx_level, NULL, OS_CONTEXT,
+                  "XLSX: deflate level, 1 (fastest, default) to 9 "
+                  "(smallest)"),
     AP_INIT_TAKE1("OrderStreamDelimiter", set_delimiter, NULL, OS_CONTEXT,
                   "CSV field delimiter: \",\" (default), \";\" or tab"),
     AP_INIT_FLAG("OrderStreamBOM", set_bom, NULL, OS_CONTEXT,

@@ -54,6 +54,8 @@ typedef struct os_dir_conf {
     int group_by;            /* OrderStreamGroupBy N */
     const char *group_label; /* OrderStreamGroupBy's LABEL */
     int max_group_rows;      /* OrderStreamMaxGroupRows */
+    int sheet_rows;          /* OrderStreamSheetRows, 0 = unset */
+    int xlsx_level;          /* OrderStreamXLSXLevel, 0 = unset */
     /* Where the section is, for the download page (os_index.c). */
     server_rec *server; /* the virtual host it belongs to */
     int literal;        /* a <Location PATH> with a literal PATH */
@@ -80,6 +82,12 @@ int os_config_has_sql(const os_dir_conf *conf);
 
 /* Effective values, defaults applied. */
 int os_config_fetch_rows(const os_dir_conf *conf);
+
+/* XLSX: data rows per sheet (OrderStreamSheetRows, default the most a
+ * sheet holds) and the deflate level (OrderStreamXLSXLevel, default
+ * OS_XLSX_LEVEL_DEFAULT, os_xlsx.h says why). */
+int os_config_sheet_rows(const os_dir_conf *conf);
+int os_config_xlsx_level(const os_dir_conf *conf);
 os_header_mode os_config_header_mode(const os_dir_conf *conf);
 const char *os_config_eol(const os_dir_conf *conf);
 /* -1: leave the database's statement_timeout alone; else milliseconds. */

@@ -196,6 +196,16 @@ apr_status_t os_cursor_redeclare(os_cursor *cur, int q, const char *sql,
     return rv;
 }
 
+apr_status_t os_cursor_exec(os_cursor *cur, const char *step, const char *sql)
+{
+    apr_status_t rv = command(cur, step, sql);
+
+    if (rv != APR_SUCCESS) {
+        os_cursor_abort(cur);
+    }
+    return rv;
+}
+
 static apr_status_t clear_result(void *res)
 {
     PQclear(res);

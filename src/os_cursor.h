@@ -87,6 +87,12 @@ apr_status_t os_cursor_close(os_cursor *cur);
 apr_status_t os_cursor_redeclare(os_cursor *cur, int q, const char *sql,
                                  const os_cursor_binds *binds);
 
+/* Runs sql, a command of the config (never request input), inside the
+ * open transaction, before the first FETCH: a format's session setting
+ * such as SET LOCAL DateStyle, which applies when rows are sent. step
+ * names it in os_cursor_error(). On failure, as os_cursor_open. */
+apr_status_t os_cursor_exec(os_cursor *cur, const char *step, const char *sql);
+
 /* Leaves the connection as mod_dbd must get it back: no command running,
  * no result pending, no transaction open. Cancels a running statement
  * rather than reading the rest of its result. Safe to call at any time and

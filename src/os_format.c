@@ -19,13 +19,19 @@ typedef struct os_format_info {
     os_format f;
     const char *name;
     const char *type;
+    const char *content_type; /* what is sent */
 } os_format_info;
 
 /* In the order of preference when nothing else decides. */
 static const os_format_info formats[] = {
-    { OS_FMT_CSV, "csv", "text/csv" },
-    { OS_FMT_TSV, "tsv", "text/tab-separated-values" },
-    { OS_FMT_NDJSON, "ndjson", "application/x-ndjson" },
+    { OS_FMT_CSV, "csv", "text/csv", "text/csv; charset=utf-8" },
+    { OS_FMT_TSV, "tsv", "text/tab-separated-values",
+      "text/tab-separated-values; charset=utf-8" },
+    { OS_FMT_NDJSON, "ndjson", "application/x-ndjson",
+      "application/x-ndjson" },
+    { OS_FMT_XLSX, "xlsx",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -61,6 +67,11 @@ const char *os_format_name(os_format f)
 const char *os_format_media_type(os_format f)
 {
     return info(f)->type;
+}
+
+const char *os_format_content_type(os_format f)
+{
+    return info(f)->content_type;
 }
 
 const char *os_format_list(unsigned mask, apr_pool_t *p)

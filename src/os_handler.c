@@ -48,6 +48,7 @@ typedef struct os_export {
     int q, nq;              /* the query of the chain being read, of nq */
     PGresult *desc;         /* the first query's columns, for the header */
     Oid *types;             /* per column: its type in every query, or 0 */
+    int *typmods;           /* per column: its typmod in every query, or -1 */
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -57,7 +58,6 @@ typedef struct os_export {
 #define OS_DB_ERROR "db-error"
 #define OS_TIMEOUT "timeout"   /* statement_timeout (SQLSTATE 57014) */
 #define OS_REJECTED "rejected" /* 503: limit reached, no connection */
-#define OS_GROUP_FULL "group-too-large" /* OrderStreamMaxGroupRows */
 
 static apr_status_t release_clean(void *cur)
 {
@@ -284,8 +284,10 @@ static apr_status_t check_columns(os_export *ex)
             ex->desc = res;
             n = PQnfields(res);
             ex->types = apr_pcalloc(ex->r->pool, sizeof(Oid) * (n + 1));
+            ex->typmods = apr_pcalloc(ex->r->pool, sizeof(int) * (n + 1));
             for (i = 0; i < n; i++) {
                 ex->types[i] = PQftype(res, i);
+                ex->typmods[i] = PQfmod(res, i);
             }
         }
         else if (PQnfields(res) != n) {
@@ -300,6 +302,9 @@ static apr_status_t check_columns(os_export *ex)
             if (PQftype(res, i) != ex->types[i]) {
                 ex->types[i] = 0; /* a column whose type varies */
             }
+            if (PQfmod(res, i) != ex->typmods[i]) {
+                ex->typmods[i] = -1;
+            }
         }
     }
     if (os_config_header_mode(conf) == OS_HEADER_LABELS
@@ -313,9 +318,10 @@ static apr_status_t check_columns(os_export *ex)
     return APR_SUCCESS;
 }
 
-/* The writer for the chosen format, which needs the columns; for NDJSON
- * with columns PostgreSQL must render, every cursor declared again over
- * its query wrapped in to_json, still before anything is fetched. */
+/* The writer for the chosen format, which needs the columns; the
+ * format's own setting (how values are printed) and, where the format
+ * has PostgreSQL render some columns, every cursor declared again over
+ * its wrapped query: still before anything is fetched. */
 static apr_status_t prepare_render(os_export *ex)
 {
     apr_status_t rv = APR_SUCCESS;
@@ -323,11 +329,14 @@ static apr_status_t prepare_render(os_export *ex)
     int q;
 
     ex->rd = os_render_create(ex->conf, ex->f, ex->desc, ex->types,
-                              ex->r->pool, &why);
+                              ex->typmods, ex->r->pool, &why);
     if (!ex->rd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r, OSLOGNO(00021) "%s: %s",
                       ex->conf->location, why);
         return APR_EINVAL;
+    }
+    if ((sql = os_render_setup_sql(ex->rd)) != NULL) {
+        rv = os_cursor_exec(ex->cur, "SET", sql);
     }
     for (q = 0; q < ex->nq && rv == APR_SUCCESS; q++) {
         sql = os_render_wrap_sql(ex->rd,
@@ -420,18 +429,18 @@ static apr_status_t put_batch(os_export *ex, const PGresult *res, int next)
     return rv;
 }
 
-/* A group of OrderStreamGroupBy outgrew OrderStreamMaxGroupRows: the
- * line cannot be finished, so the download is cut, visibly. */
-static int group_full(os_export *ex)
+/* The format reached a limit of its own (a group of OrderStreamGroupBy
+ * outgrew OrderStreamMaxGroupRows, a workbook would pass 4 GiB): what was
+ * begun cannot be finished, so the download is cut, visibly. */
+static int writer_limit(os_export *ex)
 {
+    const char *outcome, *why = os_render_limit(ex->rd, &outcome);
+
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
                   OSLOGNO(00022) "%s: export cut after %" APR_INT64_T_FMT
-                                 " rows: a group of OrderStreamGroupBy has "
-                                 "more than OrderStreamMaxGroupRows %d rows "
-                                 "(are the rows sorted by the key?)",
-                  ex->conf->location, ex->rows,
-                  os_config_max_group_rows(ex->conf));
-    ex->outcome = OS_GROUP_FULL;
+                                 " rows: %s",
+                  ex->conf->location, ex->rows, why);
+    ex->outcome = outcome;
     os_cursor_abort(ex->cur);
     os_out_fail(ex->out);
     return DONE;
@@ -444,7 +453,11 @@ static int stream(os_export *ex, PGresult *res)
     int more;
 
     ex->out = os_out_create(ex->r);
-    if (os_render_begin(ex->rd, ex->out) != APR_SUCCESS) {
+    rv = os_render_begin(ex->rd, ex->out);
+    if (rv == OS_RENDER_LIMIT) {
+        return writer_limit(ex);
+    }
+    if (rv != APR_SUCCESS) {
         return client_gone(ex);
     }
     ex->desc = NULL; /* it lives in the batch pool, cleared below */
@@ -459,8 +472,8 @@ static int stream(os_export *ex, PGresult *res)
             return broke(ex);
         }
         rv = put_batch(ex, res, more);
-        if (rv == OS_RENDER_GROUP_FULL) {
-            return group_full(ex);
+        if (rv == OS_RENDER_LIMIT) {
+            return writer_limit(ex);
         }
         if (rv != APR_SUCCESS || os_out_flush(ex->out) != APR_SUCCESS) {
             return client_gone(ex);
@@ -476,8 +489,11 @@ static int stream(os_export *ex, PGresult *res)
     if (os_cursor_close(ex->cur) != APR_SUCCESS) {
         return broke(ex);
     }
-    if (os_render_end(ex->rd, ex->out) != APR_SUCCESS
-        || os_out_finish(ex->out) != APR_SUCCESS) {
+    rv = os_render_end(ex->rd, ex->out);
+    if (rv == OS_RENDER_LIMIT) {
+        return writer_limit(ex);
+    }
+    if (rv != APR_SUCCESS || os_out_finish(ex->out) != APR_SUCCESS) {
         return client_gone(ex);
     }
     ex->outcome = OS_COMPLETE;
@@ -588,12 +604,7 @@ static const char *disposition(request_rec *r, const char *name)
 
 static void set_headers(request_rec *r, const os_dir_conf *conf, os_format f)
 {
-    /* NDJSON is UTF-8 by definition (RFC 8259); text/ types say it. */
-    ap_set_content_type(r,
-                        f == OS_FMT_NDJSON
-                            ? os_format_media_type(f)
-                            : apr_pstrcat(r->pool, os_format_media_type(f),
-                                          "; charset=utf-8", NULL));
+    ap_set_content_type(r, os_format_content_type(f));
     if (conf->filename) {
         apr_table_setn(
             r->headers_out, "Content-Disposition",

@@ -57,6 +57,11 @@ apr_status_t os_out_status(const os_out *o)
     return o->status;
 }
 
+request_rec *os_out_request(const os_out *o)
+{
+    return o->r;
+}
+
 apr_off_t os_out_bytes(const os_out *o)
 {
     return o->bytes;

@@ -31,6 +31,9 @@ void os_out_fail(os_out *o);
  * (the pass's error, or APR_ECONNABORTED). */
 apr_status_t os_out_status(const os_out *o);
 
+/* The request the body belongs to. */
+request_rec *os_out_request(const os_out *o);
+
 /* Bytes passed down so far. */
 apr_off_t os_out_bytes(const os_out *o);
 

@@ -1,22 +1,15 @@
 /* os_render.c: rows to bytes, in the format the request chose.
  *
- * CSV is os_csv.c's quoting with the Location's delimiter, line ending,
- * byte order mark and formula guard. TSV is PostgreSQL's COPY text format
- * (os_tsv_field). NDJSON is one JSON object per line whose values are what
- * PostgreSQL's to_json gives (numbers, NaN as a string, booleans, json
- * embedded, arrays as arrays, timestamps in ISO 8601 with T, composite
- * types as objects). For the types whose to_json is their text output,
- * quoted or not (integers, floats, numeric, boolean, text, json, jsonb,
- * uuid), the module writes it from the text output itself; every other
- * column is wrapped in to_json in the query (os_render_wrap_sql), so
- * arrays, dates and composites are exactly PostgreSQL's without a second
- * implementation of them here. Measured in the README's Formats section:
- * the database's to_json is what NDJSON costs beyond CSV.
+ * Each format is a writer of its own behind one small interface
+ * (os_render_writer.h: create, begin, rows, end): CSV and TSV in
+ * os_render_text.c, NDJSON in os_render_ndjson.c, XLSX in
+ * os_render_xlsx.c. This file gathers what every writer needs to know of
+ * the columns (labels, types, typmods), picks the writer of the format and
+ * passes the calls on, so that the handler holds an os_render and never
+ * learns which format it streams.
  *
- * Every writer reserves room in the output buffer and formats in place: no
- * allocation per row or per field. Grouping (OrderStreamGroupBy) writes a
- * group as it reads it, so its memory is one row's keys, whatever the
- * size of the group.
+ * Every writer reserves room in the output buffer and formats in place (or
+ * hands its bytes to it): nothing is allocated per row or per field.
  */
 #include "os_private.h"
 
@@ -24,200 +17,109 @@
 
 #include <apr_strings.h>
 
-#include "os_csv.h"
-#include "os_format.h"
 #include "os_render.h"
+#include "os_render_writer.h"
 
-/* How an NDJSON value is written. */
-typedef enum {
-    OS_JV_WRAPPED = 0, /* to_json's output, as it is */
-    OS_JV_NUMBER,      /* as it is when a JSON number, else a string */
-    OS_JV_BOOL,        /* t/f as true/false */
-    OS_JV_STRING,      /* a JSON string of the text output */
-    OS_JV_JSON         /* json and jsonb: as they are */
-} os_json_kind;
-
-typedef struct os_key {
-    const char *v; /* in the group pool; NULL: SQL NULL */
-    int len;
-} os_key;
-
-struct os_render {
-    os_format f;
-    int ncols;
-    const char **labels;      /* per column */
-    const char **json_keys;   /* NDJSON: "label": per column, written once */
-    apr_size_t *json_key_len; /* their lengths, not counted per row */
-    unsigned char *kind;      /* NDJSON: os_json_kind per column */
-    unsigned char *guard;     /* CSV: columns the formula guard applies to */
-    os_csv_fmt csv;
-    const char *eol;
-    apr_size_t eol_len;
-    int bom, header;
-    /* NDJSON grouping */
-    int nkeys;             /* key columns; 0: no grouping */
-    const char *group_key; /* "LABEL": */
-    int max_group_rows;
-    int in_group, group_rows;
-    os_key *keys;      /* the open group's key values */
-    apr_pool_t *gpool; /* holds them; cleared per group */
+/* The writers, one per format. */
+static const os_render_writer *const writers[] = {
+    &os_render_csv,
+    &os_render_tsv,
+    &os_render_ndjson,
+    &os_render_xlsx,
 };
 
-/* ---- setup ---------------------------------------------------------- */
+struct os_render {
+    const os_render_writer *w;
+    void *state;
+};
 
-/* Whether a column of type oid holds text a spreadsheet could read as a
- * formula: the string types, json and xml, and the types created in the
- * database (enums, citext, ...: OIDs from 16384, FirstNormalObjectId).
- * Numbers are never touched, so -5 stays -5; nor are dates, times and
- * booleans, whose text output is not a formula. A domain is sent as its
- * base type. */
-static int guarded_type(Oid oid)
+static const os_render_writer *writer_of(os_format f)
 {
-    switch (oid) {
-    case 18:   /* char */
-    case 19:   /* name */
-    case 25:   /* text */
-    case 114:  /* json */
-    case 142:  /* xml */
-    case 705:  /* unknown: a literal 'abc' */
-    case 1042: /* bpchar */
-    case 1043: /* varchar */
-    case 3802: /* jsonb */
-        return 1;
-    default:
-        return oid >= 16384;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+        if (writers[i]->format == f) {
+            return writers[i];
+        }
     }
+    return writers[0];
 }
 
-/* A JSON object key: "label": */
-static const char *json_key(const char *label, apr_pool_t *p)
+/* The columns as the writers see them; copied, since desc is freed with
+ * the first batch. */
+static os_render_cols *columns(const os_dir_conf *conf, const PGresult *desc,
+                               const Oid *types, const int *typmods,
+                               apr_pool_t *p)
 {
-    apr_size_t len = strlen(label);
-    char *k = apr_palloc(p, OS_JSON_STRING_MAX(len) + 2);
-    apr_size_t n = os_json_string(k, label, len);
+    os_render_cols *c = apr_pcalloc(p, sizeof(*c));
+    int i, n = PQnfields(desc);
+    os_header_mode mode = os_config_header_mode(conf);
+    const char **labels =
+        apr_pcalloc(p, sizeof(*labels) * ((apr_size_t)n + 1));
+    Oid *first = apr_pcalloc(p, sizeof(*first) * ((apr_size_t)n + 1));
 
-    k[n++] = ':';
-    k[n] = '\0';
-    return k;
-}
-
-/* The built-in types whose to_json is their text output (json.c's
- * json_categorize_type): the rest, and a column whose type differs
- * between the queries of a chain (0), are left to to_json. */
-static os_json_kind json_kind(Oid oid)
-{
-    switch (oid) {
-    case 20:   /* int8 */
-    case 21:   /* int2 */
-    case 23:   /* int4 */
-    case 700:  /* float4 */
-    case 701:  /* float8 */
-    case 1700: /* numeric */
-        return OS_JV_NUMBER;
-    case 16: /* bool */
-        return OS_JV_BOOL;
-    case 19:   /* name */
-    case 25:   /* text */
-    case 1042: /* bpchar */
-    case 1043: /* varchar */
-    case 2950: /* uuid */
-        return OS_JV_STRING;
-    case 114:  /* json */
-    case 3802: /* jsonb */
-        return OS_JV_JSON;
-    default:
-        return OS_JV_WRAPPED;
+    for (i = 0; i < n; i++) {
+        labels[i] = mode == OS_HEADER_LABELS
+            ? APR_ARRAY_IDX(conf->labels, i, const char *)
+            : apr_pstrdup(p, PQfname(desc, i));
+        first[i] = PQftype(desc, i);
     }
-}
-
-static void setup_labels(os_render *rd, const os_dir_conf *conf,
-                         const PGresult *desc, const Oid *types, apr_pool_t *p)
-{
-    int i, labels = os_config_header_mode(conf) == OS_HEADER_LABELS;
-
-    rd->labels = apr_pcalloc(p, sizeof(*rd->labels) * (rd->ncols + 1));
-    rd->json_keys = apr_pcalloc(p, sizeof(*rd->json_keys) * (rd->ncols + 1));
-    rd->json_key_len =
-        apr_pcalloc(p, sizeof(*rd->json_key_len) * (rd->ncols + 1));
-    rd->guard = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
-    rd->kind = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
-    for (i = 0; i < rd->ncols; i++) {
-        rd->kind[i] = (unsigned char)json_kind(types[i]);
-        /* copied: desc is freed with the first batch */
-        rd->labels[i] = labels ? APR_ARRAY_IDX(conf->labels, i, const char *)
-                               : apr_pstrdup(p, PQfname(desc, i));
-        rd->json_keys[i] = json_key(rd->labels[i], p);
-        rd->json_key_len[i] = strlen(rd->json_keys[i]);
-        rd->guard[i] =
-            os_config_formula_guard(conf) && guarded_type(PQftype(desc, i));
-    }
+    c->ncols = n;
+    c->labels = labels;
+    c->header = mode != OS_HEADER_OFF;
+    c->types = types;
+    c->typmods = typmods;
+    c->first = first;
+    return c;
 }
 
 os_render *os_render_create(const os_dir_conf *conf, os_format f,
                             const PGresult *desc, const Oid *types,
-                            apr_pool_t *p, const char **why)
+                            const int *typmods, apr_pool_t *p,
+                            const char **why)
 {
     os_render *rd = apr_pcalloc(p, sizeof(*rd));
-    const char *label;
 
-    rd->f = f;
-    rd->ncols = PQnfields(desc);
-    rd->header = os_config_header_mode(conf) != OS_HEADER_OFF;
-    rd->bom = f == OS_FMT_CSV && os_config_bom(conf);
-    rd->eol = f == OS_FMT_CSV ? os_config_eol(conf) : "\n";
-    rd->eol_len = strlen(rd->eol);
-    os_csv_fmt_init(&rd->csv, os_config_delimiter(conf));
-    setup_labels(rd, conf, desc, types, p);
-    if (f == OS_FMT_NDJSON && (rd->nkeys = os_config_group_by(conf, &label))) {
-        if (rd->nkeys >= rd->ncols) {
-            *why = apr_psprintf(p,
-                                "OrderStreamGroupBy %d needs more than %d "
-                                "columns: the query returns %d",
-                                rd->nkeys, rd->nkeys, rd->ncols);
-            return NULL;
-        }
-        rd->group_key = json_key(label, p);
-        rd->max_group_rows = os_config_max_group_rows(conf);
-        rd->keys = apr_pcalloc(p, sizeof(*rd->keys) * (apr_size_t)rd->nkeys);
-        apr_pool_create(&rd->gpool, p);
-        apr_pool_tag(rd->gpool, "orderstream_group");
-    }
-    return rd;
+    rd->w = writer_of(f);
+    rd->state =
+        rd->w->create(columns(conf, desc, types, typmods, p), conf, p, why);
+    return rd->state ? rd : NULL;
+}
+
+const char *os_render_setup_sql(const os_render *rd)
+{
+    return rd->w->setup_sql;
 }
 
 const char *os_render_wrap_sql(const os_render *rd, const char *sql,
                                apr_pool_t *p)
 {
-    const char *cols = "", *alias = "";
-    int i, wrapped = 0;
-
-    if (rd->f != OS_FMT_NDJSON) {
-        return NULL;
-    }
-    /* The alias list names the columns c1..cN whatever the query calls
-     * them (two columns may share a name, or have none); the labels come
-     * from the first describe. */
-    for (i = 1; i <= rd->ncols; i++) {
-        int wrap = rd->kind[i - 1] == OS_JV_WRAPPED;
-        cols = apr_psprintf(p, "%s%s%sorderstream_q.c%d%s", cols,
-                            i > 1 ? ", " : "", wrap ? "to_json(" : "", i,
-                            wrap ? ")" : "");
-        alias = apr_psprintf(p, "%s%sc%d", alias, i > 1 ? ", " : "", i);
-        wrapped += wrap;
-    }
-    if (!wrapped) {
-        return NULL;
-    }
-    /* the query on lines of its own: a trailing -- comment ends with its
-     * line instead of swallowing the closing parenthesis */
-    return apr_psprintf(p, "SELECT %s FROM (\n%s\n) AS orderstream_q(%s)",
-                        cols, sql, alias);
+    return rd->w->wrap_sql ? rd->w->wrap_sql(rd->state, sql, p) : NULL;
 }
 
-/* ---- writing -------------------------------------------------------- */
+apr_status_t os_render_begin(os_render *rd, os_out *out)
+{
+    return rd->w->begin(rd->state, out);
+}
 
-/* n bytes of s. */
-static apr_status_t put(os_out *out, const char *s, apr_size_t n)
+apr_status_t os_render_rows(os_render *rd, os_out *out, const PGresult *res,
+                            int from, int to, apr_int64_t *rows)
+{
+    return rd->w->rows(rd->state, out, res, from, to, rows);
+}
+
+apr_status_t os_render_end(os_render *rd, os_out *out)
+{
+    return rd->w->end(rd->state, out);
+}
+
+const char *os_render_limit(const os_render *rd, const char **outcome)
+{
+    *outcome = "limit";
+    return rd->w->limit ? rd->w->limit(rd->state, outcome) : "";
+}
+
+apr_status_t os_render_put(os_out *out, const char *s, apr_size_t n)
 {
     char *d = os_out_reserve(out, n);
 
@@ -227,289 +129,4 @@ static apr_status_t put(os_out *out, const char *s, apr_size_t n)
     memcpy(d, s, n);
     os_out_commit(out, n);
     return APR_SUCCESS;
-}
-
-/* One CSV or TSV field and what follows it: the delimiter, or the line
- * end after the last. */
-static apr_status_t put_field(os_render *rd, os_out *out, const char *v,
-                              apr_size_t len, unsigned flags, int last)
-{
-    apr_size_t sep = last ? rd->eol_len : 1;
-    apr_size_t room =
-        rd->f == OS_FMT_TSV ? OS_TSV_FIELD_MAX(len) : OS_CSV_FIELD_MAX(len);
-    char *d = os_out_reserve(out, room + sep);
-    apr_size_t n;
-
-    if (!d) {
-        return os_out_status(out);
-    }
-    n = rd->f == OS_FMT_TSV
-        ? os_tsv_field(d, v, len, (flags & OS_CSV_NULL) != 0)
-        : os_csv_field(&rd->csv, d, v, len, flags);
-    if (last) {
-        memcpy(d + n, rd->eol, sep);
-    }
-    else {
-        d[n] = rd->f == OS_FMT_TSV ? '\t' : rd->csv.delim;
-    }
-    os_out_commit(out, n + sep);
-    return APR_SUCCESS;
-}
-
-apr_status_t os_render_begin(os_render *rd, os_out *out)
-{
-    unsigned lone = rd->ncols == 1 ? OS_CSV_LONE : 0;
-    apr_status_t rv = APR_SUCCESS;
-    int i;
-
-    if (rd->bom) {
-        rv = put(out, "\xEF\xBB\xBF", 3);
-    }
-    if (rd->f == OS_FMT_NDJSON || !rd->header) {
-        return rv; /* NDJSON's labels are in every object */
-    }
-    for (i = 0; i < rd->ncols && rv == APR_SUCCESS; i++) {
-        rv = put_field(rd, out, rd->labels[i], strlen(rd->labels[i]), lone,
-                       i == rd->ncols - 1);
-    }
-    return rv;
-}
-
-static apr_status_t put_delimited(os_render *rd, os_out *out,
-                                  const PGresult *res, int row)
-{
-    unsigned lone = rd->ncols == 1 ? OS_CSV_LONE : 0;
-    apr_status_t rv = APR_SUCCESS;
-    int col;
-
-    for (col = 0; col < rd->ncols && rv == APR_SUCCESS; col++) {
-        unsigned flags = lone | (rd->guard[col] ? OS_CSV_GUARD : 0);
-        if (PQgetisnull(res, row, col)) {
-            flags |= OS_CSV_NULL;
-        }
-        rv = put_field(rd, out, PQgetvalue(res, row, col),
-                       (apr_size_t)PQgetlength(res, row, col), flags,
-                       col == rd->ncols - 1);
-    }
-    return rv;
-}
-
-/* Whether s is a JSON number as PostgreSQL's JSON lexer reads one
- * (json_lex_number): no leading zeros, digits after a point, no NaN. */
-static int json_number(const char *s, apr_size_t len)
-{
-    apr_size_t i = s[0] == '-';
-
-    if (i < len && s[i] == '0') {
-        i++;
-    }
-    else if (i < len && s[i] >= '1' && s[i] <= '9') {
-        i += strspn(s + i, "0123456789");
-    }
-    else {
-        return 0;
-    }
-    if (i < len && s[i] == '.') {
-        apr_size_t n = strspn(s + i + 1, "0123456789");
-        if (!n) {
-            return 0;
-        }
-        i += 1 + n;
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        apr_size_t n;
-        i += 1 + (s[i + 1] == '+' || s[i + 1] == '-');
-        if ((n = strspn(s + i, "0123456789")) == 0) {
-            return 0;
-        }
-        i += n;
-    }
-    return i == len;
-}
-
-/* CR and LF in JSON text PostgreSQL made (json, jsonb, to_json) can only
- * be whitespace between tokens (inside a string they are escaped): made
- * spaces, so that a value never breaks its NDJSON line. */
-static void one_line(char *d, apr_size_t n)
-{
-    for (; n > 0; d++, n--) {
-        if (*d == '\n' || *d == '\r') {
-            *d = ' ';
-        }
-    }
-}
-
-/* One value as its column's kind says, into d (room for
- * OS_JSON_STRING_MAX(len)); returns the bytes written. */
-static apr_size_t json_value(const os_render *rd, int col, char *d,
-                             const char *v, apr_size_t len)
-{
-    switch (rd->kind[col]) {
-    case OS_JV_BOOL:
-        memcpy(d, *v == 't' ? "true" : "false", *v == 't' ? 4 : 5);
-        return *v == 't' ? 4 : 5;
-    case OS_JV_STRING:
-        return os_json_string(d, v, len);
-    case OS_JV_NUMBER:
-        if (!json_number(v, len)) {
-            return os_json_string(d, v, len); /* NaN, Infinity */
-        }
-        memcpy(d, v, len);
-        return len;
-    default: /* json, jsonb, to_json's output */
-        memcpy(d, v, len);
-        one_line(d, len);
-        return len;
-    }
-}
-
-/* Columns from..to-1 of row as "key":value pairs, comma-separated. */
-static apr_status_t put_members(os_render *rd, os_out *out,
-                                const PGresult *res, int row, int from, int to)
-{
-    int col;
-
-    for (col = from; col < to; col++) {
-        const char *k = rd->json_keys[col];
-        apr_size_t klen = rd->json_key_len[col], n;
-        int null = PQgetisnull(res, row, col);
-        apr_size_t vlen = (apr_size_t)PQgetlength(res, row, col);
-        /* the most a value can take, and room for null or false */
-        char *d = os_out_reserve(out, 1 + klen + OS_JSON_STRING_MAX(vlen) + 5);
-        if (!d) {
-            return os_out_status(out);
-        }
-        n = col > from;
-        if (n) {
-            *d = ',';
-        }
-        memcpy(d + n, k, klen);
-        n += klen;
-        if (null) {
-            memcpy(d + n, "null", 4);
-            n += 4;
-        }
-        else {
-            n += json_value(rd, col, d + n, PQgetvalue(res, row, col), vlen);
-        }
-        os_out_commit(out, n);
-    }
-    return APR_SUCCESS;
-}
-
-/* One object of the given columns, in braces. */
-static apr_status_t put_object(os_render *rd, os_out *out, const PGresult *res,
-                               int row, int from, int to)
-{
-    apr_status_t rv = put(out, "{", 1);
-
-    if (rv == APR_SUCCESS) {
-        rv = put_members(rd, out, res, row, from, to);
-    }
-    return rv == APR_SUCCESS ? put(out, "}", 1) : rv;
-}
-
-/* Whether row's key columns equal the open group's. */
-static int same_group(const os_render *rd, const PGresult *res, int row)
-{
-    int i;
-
-    for (i = 0; i < rd->nkeys; i++) {
-        int null = PQgetisnull(res, row, i);
-        if (null != !rd->keys[i].v
-            || (!null
-                && (PQgetlength(res, row, i) != rd->keys[i].len
-                    || memcmp(PQgetvalue(res, row, i), rd->keys[i].v,
-                              (apr_size_t)rd->keys[i].len)))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Closes the open group, and opens row's: {"key":v,...,"LABEL":[ */
-static apr_status_t open_group(os_render *rd, os_out *out, const PGresult *res,
-                               int row)
-{
-    apr_status_t rv = rd->in_group ? put(out, "]}\n", 3) : APR_SUCCESS;
-    int i;
-
-    apr_pool_clear(rd->gpool);
-    for (i = 0; i < rd->nkeys; i++) {
-        rd->keys[i].len = PQgetlength(res, row, i);
-        rd->keys[i].v = PQgetisnull(res, row, i)
-            ? NULL
-            : apr_pmemdup(rd->gpool, PQgetvalue(res, row, i),
-                          (apr_size_t)rd->keys[i].len);
-    }
-    rd->in_group = 1;
-    rd->group_rows = 0;
-    if (rv == APR_SUCCESS) {
-        rv = put(out, "{", 1);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = put_members(rd, out, res, row, 0, rd->nkeys);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = put(out, ",", 1);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = put(out, rd->group_key, strlen(rd->group_key));
-    }
-    return rv == APR_SUCCESS ? put(out, "[", 1) : rv;
-}
-
-static apr_status_t put_grouped(os_render *rd, os_out *out,
-                                const PGresult *res, int row)
-{
-    apr_status_t rv;
-
-    if (rd->in_group && same_group(rd, res, row)) {
-        if (rd->group_rows >= rd->max_group_rows) {
-            return OS_RENDER_GROUP_FULL;
-        }
-        rv = put(out, ",", 1);
-    }
-    else {
-        rv = open_group(rd, out, res, row);
-    }
-    rd->group_rows++;
-    return rv == APR_SUCCESS
-        ? put_object(rd, out, res, row, rd->nkeys, rd->ncols)
-        : rv;
-}
-
-apr_status_t os_render_rows(os_render *rd, os_out *out, const PGresult *res,
-                            int from, int to, apr_int64_t *rows)
-{
-    int row;
-    apr_status_t rv = APR_SUCCESS;
-
-    for (row = from; row < to && rv == APR_SUCCESS; row++) {
-        if (rd->f != OS_FMT_NDJSON) {
-            rv = put_delimited(rd, out, res, row);
-        }
-        else if (rd->nkeys) {
-            rv = put_grouped(rd, out, res, row);
-        }
-        else {
-            rv = put_object(rd, out, res, row, 0, rd->ncols);
-            if (rv == APR_SUCCESS) {
-                rv = put(out, "\n", 1);
-            }
-        }
-        if (rv == APR_SUCCESS) {
-            (*rows)++;
-        }
-    }
-    return rv;
-}
-
-apr_status_t os_render_end(os_render *rd, os_out *out)
-{
-    if (!rd->in_group) {
-        return APR_SUCCESS;
-    }
-    rd->in_group = 0;
-    return put(out, "]}\n", 3);
 }

@@ -616,7 +616,7 @@ bad_request('/filters/int', 'v+=1', 'v : not a parameter of this export', 'int: 
 bad_request('/filters/int', 'w%0A=1', 'w\x0a: not a parameter of this export',
             'int: a LF in an undeclared name, shown \x0a');
 bad_request('/filters/int', 'format=xml',
-            'format: expected one of csv, tsv, ndjson, got "xml"',
+            'format: expected one of csv, tsv, ndjson, xlsx, got "xml"',
             'int: format= (reserved, an unknown format)');
 for my $c (['v=%zz', 'a bad escape'], ['v=1%2', 'a cut escape'], ['v=%', 'a lone %'],
            ['v=%00', '%00'], ['v=1%00', '1%00'], ['v=%G1', '%G1']) {

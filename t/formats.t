@@ -693,21 +693,21 @@ chosen '/fmt/choose-all', "$ndjson_type;q=0.8, text/tab-separated-values;q=0.8",
     'Accept: NDJSON and TSV at q=0.8: TSV';
 
 refused '/fmt/choose-all', '', 'application/json', 406,
-    'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
+    'Accept: none of the formats of this export (csv, tsv, ndjson, xlsx) is acceptable; or ask with ?format=',
     'Accept: application/json only';
 refused '/fmt/choose-all', '', "$ndjson_type;q=0", 406,
-    'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
+    'Accept: none of the formats of this export (csv, tsv, ndjson, xlsx) is acceptable; or ask with ?format=',
     'Accept: NDJSON with q=0 only';
 refused '/fmt/choose-all', '', '*/*;q=0', 406,
-    'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
+    'Accept: none of the formats of this export (csv, tsv, ndjson, xlsx) is acceptable; or ask with ?format=',
     'Accept: */*;q=0';
 refused '/fmt/choose-all', '', 'text/csv;q=0, text/*;q=0, application/*;q=0', 406,
-    'Accept: none of the formats of this export (csv, tsv, ndjson) is acceptable; or ask with ?format=',
+    'Accept: none of the formats of this export (csv, tsv, ndjson, xlsx) is acceptable; or ask with ?format=',
     'Accept: every format refused';
 refused '/fmt/choose-all', 'format=xml', undef, 400,
-    'format: expected one of csv, tsv, ndjson, got "xml"', '?format=xml';
+    'format: expected one of csv, tsv, ndjson, xlsx, got "xml"', '?format=xml';
 refused '/fmt/choose-all', 'format=json', $ndjson_type, 400,
-    'format: expected one of csv, tsv, ndjson, got "json"', '?format=json, whatever Accept says';
+    'format: expected one of csv, tsv, ndjson, xlsx, got "json"', '?format=json, whatever Accept says';
 refused '/fmt/choose-all', 'format=csv&format=csv', undef, 400,
     'format: given more than once', '?format= twice';
 

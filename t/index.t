@@ -117,7 +117,7 @@ sub last_arg {
 }
 
 my %FORM = param_forms();
-my @ALL_FORMATS = qw(csv tsv ndjson);
+my @ALL_FORMATS = qw(csv tsv ndjson xlsx);
 
 # One export as the JSON must describe it, from its merged directives.
 sub expected_export {

@@ -237,7 +237,7 @@ bad_request '/preview/lf?offset=1&limit=2&offset=1',
     qr/offset: given more than once/, 'offset twice';
 bad_request '/preview/lf?foo=1', qr/foo: not a parameter of this export/, 'foo=1';
 bad_request '/preview/lf?format=xls',
-    qr/format: expected one of csv, tsv, ndjson, got "xls"/, 'format=xls';
+    qr/format: expected one of csv, tsv, ndjson, xlsx, got "xls"/, 'format=xls';
 bad_request '/preview/lf?limt=10', qr/limt: not a parameter of this export/,
     'a typo: limt=10';
 bad_request '/preview/lf?offset=1&foo=1', qr/foo: not a parameter of this export/,

@@ -83,8 +83,8 @@ int main(void)
     result(os_format_by_name("json") == OS_FMT_NONE, "json is not a format",
            "", 0, "none");
     l = os_format_list(OS_FMT_ALL, pool);
-    result(!strcmp(l, "csv, tsv, ndjson"), "list", l, strlen(l),
-           "csv, tsv, ndjson");
+    result(!strcmp(l, "csv, tsv, ndjson, xlsx"), "list", l, strlen(l),
+           "csv, tsv, ndjson, xlsx");
     l = os_format_list(OS_FMT_NDJSON | OS_FMT_CSV, pool);
     result(!strcmp(l, "csv, ndjson"), "list", l, strlen(l), "csv, ndjson");
     result(os_format_first(OS_FMT_TSV | OS_FMT_NDJSON) == OS_FMT_TSV, "first",
@@ -138,6 +138,15 @@ int main(void)
     check_accept(
         "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_NDJSON);
+    /* XLSX: named, or covered by application/ *; after NDJSON on a tie */
+    check_accept(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        OS_FMT_ALL, OS_FMT_CSV, OS_FMT_XLSX);
+    check_accept("application/*", OS_FMT_CSV | OS_FMT_XLSX, OS_FMT_CSV,
+                 OS_FMT_XLSX);
+    check_accept("application/*", OS_FMT_ALL, OS_FMT_XLSX, OS_FMT_XLSX);
+    check_accept("application/x-ndjson;q=0, application/*", OS_FMT_ALL,
+                 OS_FMT_CSV, OS_FMT_XLSX);
     /* a media range accepts every allowed format it covers */
     check_accept("text/*", OS_FMT_ALL, OS_FMT_CSV, OS_FMT_CSV);
     check_accept("text/*", OS_FMT_ALL, OS_FMT_NDJSON, OS_FMT_CSV);
@@ -242,6 +251,8 @@ int main(void)
     file_name("orders-%Y-%m-%d.csv", OS_FMT_NDJSON,
               "orders-2026-11-24.ndjson");
     file_name("orders.TSV", OS_FMT_CSV, "orders.csv");
+    file_name("all_orders.csv", OS_FMT_XLSX, "all_orders.xlsx");
+    file_name("book.xlsx", OS_FMT_CSV, "book.csv");
     file_name("orders", OS_FMT_TSV, "orders.tsv");
     file_name("orders.txt", OS_FMT_NDJSON, "orders.txt");
     file_name("%H:%M %D.csv", OS_FMT_CSV, "13:05 11_24_26.csv");

@@ -5,8 +5,8 @@
 
 meta holds key=value lines (date, nproc, versions, ...); raw.tsv one line per
 download: kind key wall_s bytes rows ttfb_s rss_before rss_max rss_after
-hwm_before hwm_after ok, where kind is A, B, C (key: the round), S (the size
-sweep, key: rows), k (one of several concurrent downloads) and K (a batch of
+hwm_before hwm_after ok, where kind is A, B, C, X (key: the round), S and SX
+(the size sweeps as CSV and as xlsx, key: rows), k (one of several concurrent downloads) and K (a batch of
 concurrent downloads, key: how many). Memory is in kB (/proc/PID/status),
 MB are 10^6 bytes. Prints the table; the exit status is 0 unless the input
 cannot be read: missed targets are reported, not failed.
@@ -22,6 +22,10 @@ RATIO_AB_MAX = 1.1
 RSS_GROWTH_MAX_KB = 2048
 CONC_MIN = 1.5
 LINEAR_TOLERANCE = 0.20   # rows/s of the big sizes within 20% of their median
+# Issue 13, the workbook: time ratio xlsx/csv (aim and floor), first byte.
+RATIO_XA_AIM = 1.5
+RATIO_XA_MAX = 2.0
+X_TTFB_MAX_MS = 50.0
 
 
 def num(s):
@@ -104,17 +108,20 @@ def main():
     p("")
 
     # --- A B C -------------------------------------------------------------
-    kinds = {k: [r for r in raw if r["kind"] == k] for k in "ABC"}
+    kinds = {k: [r for r in raw if r["kind"] == k] for k in "ABCX"}
     names = {
         "A": "A HTTP export (curl)",
         "B": "B psql \\copy",
         "C": "C static file (curl)",
+        "X": "X the same as xlsx",
     }
-    p(f"Shop export, {n(rows)} rows, interleaved A B C; "
+    p(f"Shop export, {n(rows)} rows, interleaved A B C X; "
       "median [min-max] of the rounds")
     p(f"  {'':22} {'wall s':>18} {'rows/s':>29} {'MB/s':>19} "
       f"{'first byte ms':>18}")
-    for k in "ABC":
+    for k in "ABCX":
+        if not kinds[k]:
+            continue
         rs = kinds[k]
         p(f"  {names[k]:22} "
           f"{spread([r['wall'] for r in rs], f2):>18} "
@@ -123,10 +130,19 @@ def main():
           f"{spread([r['ttfb'] * 1000 for r in rs], f1):>18}")
     p(f"  bytes: A and C {n(int(meta['size_c']))} (CRLF, the export's "
       f"default), B {n(int(meta['size_b']))} (COPY's LF); otherwise identical")
+    if "size_x" in meta:
+        sx, sc, sg = (int(meta[k]) for k in ("size_x", "size_c", "size_gz"))
+        p(f"  X, the workbook: {n(sx)} bytes = {sx / sc:.3f} of the CSV, "
+          f"{sx / sg:.2f}x the CSV gzipped at level 6 ({n(sg)})")
     p("  wall: the client process from start to exit (connection included); "
       "B's first byte: a separate")
     p("  psql COPY TO STDOUT read through a pipe (psql start, connection "
       "and its 4 KB stdio buffer included)")
+    xr = kinds["X"]
+    if xr:
+        p(f"  X, the serving child: VmRSS max {spread([r['rss_max'] for r in xr], kint)}"
+          f" kB; one X download raised VmHWM by at most "
+          f"{max(r['hwm_after'] - r['hwm_before'] for r in xr):,.0f} kB")
     a = kinds["A"]
     if a:
         p(f"  A, the serving child (pid {meta['child']}): VmRSS sampled every "
@@ -138,45 +154,49 @@ def main():
           f"{max(r['hwm_after'] - r['hwm_before'] for r in a):,.0f} kB")
     p("")
 
-    p(f"  {'round':>6} {'A s':>8} {'B s':>8} {'C s':>8} {'A/B':>7} {'A/C':>7}")
-    ab, ac = [], []
-    rounds = sorted({int(r["key"]) for r in raw if r["kind"] in "ABC"})
-    by = {(r["kind"], int(r["key"])): r for r in raw if r["kind"] in "ABC"}
+    p(f"  {'round':>6} {'A s':>8} {'B s':>8} {'C s':>8} {'X s':>8} "
+      f"{'A/B':>7} {'A/C':>7} {'X/A':>7}")
+    ab, ac, xa = [], [], []
+    rounds = sorted({int(r["key"]) for r in raw if r["kind"] in ("A", "B", "C", "X")})
+    by = {(r["kind"], int(r["key"])): r for r in raw
+          if r["kind"] in ("A", "B", "C", "X")}
     for i in rounds:
         wa = by.get(("A", i), {}).get("wall", math.nan)
         wb = by.get(("B", i), {}).get("wall", math.nan)
         wc = by.get(("C", i), {}).get("wall", math.nan)
+        wx = by.get(("X", i), {}).get("wall", math.nan)
         ab.append(wa / wb)
         ac.append(wa / wc)
-        bad = [k for k in "ABC" if by.get((k, i), {}).get("ok") != "1"]
-        p(f"  {i:>6} {wa:8.2f} {wb:8.2f} {wc:8.2f} {wa / wb:7.3f} "
-          f"{wa / wc:7.1f}"
+        xa.append(wx / wa)
+        bad = [k for k in "ABCX" if by.get((k, i), {}).get("ok") != "1"]
+        p(f"  {i:>6} {wa:8.2f} {wb:8.2f} {wc:8.2f} {wx:8.2f} {wa / wb:7.3f} "
+          f"{wa / wc:7.1f} {wx / wa:7.3f}"
           f"{'   INCOMPLETE: ' + ' '.join(bad) if bad else ''}")
-    ab_med, ac_med = med(ab), med(ac)
-    p(f"  {'median':>6} {'':8} {'':8} {'':8} {ab_med:7.3f} {ac_med:7.1f}"
-      "   (time ratios: below 1 means A is faster)")
+    ab_med, ac_med, xa_med = med(ab), med(ac), med(xa)
+    p(f"  {'median':>6} {'':8} {'':8} {'':8} {'':8} {ab_med:7.3f} "
+      f"{ac_med:7.1f} {xa_med:7.3f}"
+      "   (time ratios: below 1 means the first is faster)")
     p("")
 
-    # --- sweep -------------------------------------------------------------
-    sw = sorted((r for r in raw if r["kind"] == "S"), key=lambda r: r["rows"])
-    p("Size sweep: A on /bench/generated.csv?n=N (N shop-like rows that "
-      "PostgreSQL generates; one download each;")
-    p("  one plan at every size: the planner does not see N, so no JIT; "
-      f"after {meta.get('sweep_warmup', '?')} warm-up downloads of 10,000 rows)")
-    p(f"  {'rows':>12} {'wall s':>8} {'rows/s':>11} {'s/M rows':>9} "
-      f"{'MB/s':>7} {'first byte ms':>14} {'peak VmRSS kB':>14} "
-      f"{'VmHWM after kB':>15}")
-    for r in sw:
-        p(f"  {n(r['rows']):>12} {r['wall']:8.2f} "
-          f"{n(r['rows'] / r['wall']):>11} "
-          f"{r['wall'] / r['rows'] * 1e6:9.2f} "
-          f"{r['bytes'] / r['wall'] / 1e6:7.1f} {r['ttfb'] * 1000:14.1f} "
-          f"{kint(r['rss_max']):>14} {kint(r['hwm_after']):>15}"
-          f"{'' if r['ok'] == '1' else '   INCOMPLETE'}")
-    linear = None
-    ttfb_sweep_max = math.nan
-    rss_growth = math.nan
-    if sw:
+    # --- sweeps ------------------------------------------------------------
+    def sweep(kind, title):
+        sw = sorted((r for r in raw if r["kind"] == kind),
+                    key=lambda r: r["rows"])
+        if not sw:
+            return [], math.nan, math.nan
+        p(title)
+        p("  one plan at every size: the planner does not see N, so no JIT; "
+          f"after {meta.get('sweep_warmup', '?')} warm-up downloads of 10,000 rows)")
+        p(f"  {'rows':>12} {'wall s':>8} {'rows/s':>11} {'s/M rows':>9} "
+          f"{'MB/s':>7} {'first byte ms':>14} {'peak VmRSS kB':>14} "
+          f"{'VmHWM after kB':>15}")
+        for r in sw:
+            p(f"  {n(r['rows']):>12} {r['wall']:8.2f} "
+              f"{n(r['rows'] / r['wall']):>11} "
+              f"{r['wall'] / r['rows'] * 1e6:9.2f} "
+              f"{r['bytes'] / r['wall'] / 1e6:7.1f} {r['ttfb'] * 1000:14.1f} "
+              f"{kint(r['rss_max']):>14} {kint(r['hwm_after']):>15}"
+              f"{'' if r['ok'] == '1' else '   INCOMPLETE'}")
         big = [r for r in sw if r["rows"] >= 1000000] or sw[-2:]
         rates = [r["rows"] / r["wall"] for r in big]
         m = statistics.median(rates)
@@ -186,17 +206,24 @@ def main():
           f"{n(big[0]['rows'])} rows up within {dev * 100:.0f}% of their "
           f"median {n(m)}; tolerance {LINEAR_TOLERANCE * 100:.0f}%)")
         tt = [r["ttfb"] * 1000 for r in sw]
-        ttfb_sweep_max = max(tt)
         p(f"  first byte: {tt[0]:.1f} ms at {n(sw[0]['rows'])} rows, "
           f"{tt[-1]:.1f} ms at {n(sw[-1]['rows'])}; min {min(tt):.1f}, "
           f"max {max(tt):.1f} ms")
-        rss_growth = sw[-1]["rss_max"] - sw[0]["rss_max"]
+        growth = sw[-1]["rss_max"] - sw[0]["rss_max"]
         hwm_growth = sw[-1]["hwm_after"] - sw[0]["hwm_before"]
         p(f"  peak VmRSS growth {n(sw[0]['rows'])} -> {n(sw[-1]['rows'])} "
-          f"rows: {rss_growth:+,.0f} kB ({kint(sw[0]['rss_max'])} -> "
+          f"rows: {growth:+,.0f} kB ({kint(sw[0]['rss_max'])} -> "
           f"{kint(sw[-1]['rss_max'])}); VmHWM over the whole sweep "
           f"{hwm_growth:+,.0f} kB")
-    p("")
+        p("")
+        return sw, max(tt), growth
+
+    sw, ttfb_sweep_max, rss_growth = sweep(
+        "S", "Size sweep: A on /bench/generated.csv?n=N (N shop-like rows that "
+        "PostgreSQL generates; one download each;")
+    swx, x_ttfb_sweep_max, x_rss_growth = sweep(
+        "SX", "Size sweep as xlsx: /bench/generated.csv?n=N&format=xlsx "
+        "(the same rows; 1,048,575 a sheet;")
 
     # --- concurrency -------------------------------------------------------
     kk = sorted((r for r in raw if r["kind"] == "K"), key=lambda r: r["rows"])
@@ -242,6 +269,22 @@ def main():
     target(f"4 concurrent >= {CONC_MIN}x one", f"{ratio4:.3f}x",
            ratio4 >= CONC_MIN)
     p("")
+    if xr:
+        x_ttfb = med([r["ttfb"] * 1000 for r in xr])
+        xrng = (f"{n(swx[0]['rows'])} -> {n(swx[-1]['rows'])}" if swx
+                else "n/a")
+        p("Targets (issue 13, the workbook; reported, never failed on)")
+        target(f"X/A median time ratio <= {RATIO_XA_AIM} (aim)",
+               f"{xa_med:.3f}", xa_med <= RATIO_XA_AIM)
+        target(f"X/A median time ratio <= {RATIO_XA_MAX} (floor)",
+               f"{xa_med:.3f}", xa_med <= RATIO_XA_MAX)
+        target(f"xlsx first byte <= {X_TTFB_MAX_MS:.0f} ms",
+               f"X {x_ttfb:.1f} ms; max {x_ttfb_sweep_max:.1f} ms over the sweep",
+               x_ttfb <= X_TTFB_MAX_MS and x_ttfb_sweep_max <= X_TTFB_MAX_MS)
+        target("xlsx peak RSS growth < 2 MB, 10k -> 20M",
+               f"{x_rss_growth:+,.0f} kB ({xrng} rows)",
+               x_rss_growth < RSS_GROWTH_MAX_KB)
+        p("")
     incomplete = int(meta.get("incomplete", "0"))
     p(f"incomplete downloads: {incomplete}; orderstream errors logged: "
       f"{meta.get('errors', '?')}; serving child {meta['child']}"

@@ -113,10 +113,24 @@ t/unit/test_format: t/unit/test_format.c src/os_format.c src/os_format.h
 	    -o $@ t/unit/test_format.c src/os_format.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
-UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format
+# os_metrics.h's types come with httpd's and libpq's headers; nothing of
+# httpd is linked.
+t/unit/test_metrics: t/unit/test_metrics.c src/os_metrics.c src/os_metrics.h \
+	    src/os_tally.c src/os_tally.h src/os_status.h
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -I$(shell $(APXS) -q INCLUDEDIR) -I$(PG_INC) \
+	    -o $@ t/unit/test_metrics.c src/os_metrics.c src/os_tally.c \
+	    $(shell $(APR_CONFIG) --link-ld)
+
+UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
+	t/unit/test_metrics
+# test_metrics --print is a scrape as the module writes it: promtool
+# (Debian's prometheus) must accept it.
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
 	    valgrind -q --error-exitcode=1 $$u >/dev/null || exit 1; done
+	@echo "t/unit/test_metrics --print | promtool check metrics"
+	@t/unit/test_metrics --print | promtool check metrics
 
 demo: deps
 	@$(MAKE) --no-print-directory all

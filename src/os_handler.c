@@ -637,6 +637,7 @@ static int is_ours(request_rec *r)
         return 0;
     }
     return !strcasecmp(handler, OS_INDEX_HANDLER)
+        || !strcasecmp(handler, OS_METRICS_HANDLER)
         || (!strcasecmp(handler, OS_HANDLER) && os_config_has_sql(conf));
 }
 

@@ -101,6 +101,49 @@ static const ap_slotmem_provider_t *lookup_shm(void)
                               AP_SLOTMEM_PROVIDER_VERSION);
 }
 
+/* ---- the config test ----------------------------------------------------
+ * The parsed tree has <IfModule> and Include already resolved: every
+ * SetHandler or AddHandler of orderstream-metrics in it will be served. */
+static const ap_directive_t *find_metrics(const ap_directive_t *d,
+                                          apr_pool_t *p)
+{
+    const ap_directive_t *found;
+
+    for (; d; d = d->next) {
+        if (d->first_child && (found = find_metrics(d->first_child, p))) {
+            return found;
+        }
+        if (!strcasecmp(d->directive, "SetHandler")
+            || !strcasecmp(d->directive, "AddHandler")) {
+            const char *args = d->args;
+            if (!strcasecmp(ap_getword_conf(p, &args), OS_METRICS_HANDLER)) {
+                return d;
+            }
+        }
+    }
+    return NULL;
+}
+
+int os_status_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
+{
+    const ap_directive_t *d;
+
+    (void)pconf;
+    (void)plog;
+    (void)s;
+    if (lookup_shm() || !(d = find_metrics(ap_conftree, ptemp))) {
+        return OK;
+    }
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                 OSLOGNO(00160) "%s " OS_METRICS_HANDLER " at %s:%d needs "
+                                "mod_slotmem_shm, where every child keeps its "
+                                "exports; add \"LoadModule slotmem_shm_module "
+                                "modules/mod_slotmem_shm.so\"",
+                 d->directive, d->filename, d->line_num);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
 int os_status_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                          apr_pool_t *ptemp)
 {

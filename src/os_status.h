@@ -58,6 +58,13 @@ typedef struct os_status_view {
     os_status_total *totals; /* in the order of the config */
 } os_status_view;
 
+/* check_config: fails the config test, naming what to load, when a
+ * "SetHandler orderstream-metrics" is configured and mod_slotmem_shm is
+ * not loaded. Without it and without such a handler, there is no status:
+ * mod_status's page says so. */
+int os_status_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s);
+
 /* pre_config: registers the "orderstream-status" mutex (Mutex directive). */
 int os_status_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                          apr_pool_t *ptemp);

@@ -33,14 +33,14 @@ static void register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
     static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
-    static const char *const after_slotmem[] = { "mod_slotmem_shm.c", NULL };
 
     (void)p;
     ap_hook_check_config(os_config_check, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(os_status_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(os_status_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(os_status_post_config, after_slotmem, NULL,
-                        APR_HOOK_MIDDLE);
+    /* Before mod_slotmem_shm's (APR_HOOK_LAST): the pconf cleanup it
+     * registers there must run before those of the segments made here. */
+    ap_hook_post_config(os_status_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* In the parent, when a child has gone (killed, crashed): its slots. */
     ap_hook_child_status(os_status_child_status, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(os_status_log, NULL, NULL, APR_HOOK_MIDDLE);

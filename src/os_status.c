@@ -11,9 +11,16 @@
  *  - one per Location for the totals (os_tally), added to once per
  *    request from its notes by the log_transaction hook.
  * Grabbing, releasing and adding take the global mutex "orderstream-status"
- * (a few instructions: once or twice per request, never per batch).
+ * (held for a few instructions, three times per request, never per
+ * batch).
+ *
+ * Readers (the status page, a scrape) copy the slots under the mutex, but
+ * a slot's rows and bytes change without it: a figure read on a 32-bit
+ * machine could be torn, which for a display is harmless.
  *
  * Why nothing can stay "running":
+ *  - a slot is freed by a cleanup on its request's pool, whatever ended the
+ *    export (complete, cut, client gone, refused);
  *  - mod_slotmem_shm makes new segments for every generation: a graceful
  *    restart starts with empty slots, and the children of the old
  *    generation, which finish their downloads, write into the old
@@ -153,7 +160,7 @@ int os_status_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* ---- post_config ----------------------------------------------------- */
+/* ---- post_config ------------------------------------------------------- */
 
 static apr_status_t forget(void *unused)
 {
@@ -300,8 +307,7 @@ static os_tally *tally_at(int key)
                                                                       : NULL;
 }
 
-/* ---- a child gone without its cleanups ------------------------------------
- */
+/* ---- a child gone without its cleanups --------------------------------- */
 
 void os_status_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
                             int slot, mpm_child_status state)

@@ -117,6 +117,15 @@ t/unit/test_format: t/unit/test_format.c src/os_format.c src/os_format.h
 	    -o $@ t/unit/test_format.c src/os_format.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
+# os_metrics.h's types come with httpd's and libpq's headers; nothing of
+# httpd is linked.
+t/unit/test_metrics: t/unit/test_metrics.c src/os_metrics.c src/os_metrics.h \
+	    src/os_tally.c src/os_tally.h src/os_status.h
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -I$(shell $(APXS) -q INCLUDEDIR) -I$(PG_INC) \
+	    -o $@ t/unit/test_metrics.c src/os_metrics.c src/os_tally.c \
+	    $(shell $(APR_CONFIG) --link-ld)
+
 # The XLSX writer with libarchive and zlib, no server. Reads workbooks back
 # with Debian's python3 and its openpyxl (/usr/bin/python3: not whatever
 # python3 comes first in PATH).
@@ -135,13 +144,17 @@ bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) src/os_csv.c
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
 
 UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
-	t/unit/test_xlsx
+	t/unit/test_xlsx t/unit/test_metrics
 # Leaks count as errors: the XLSX writer's pool cleanup must free
 # libarchive's and zlib's malloc'd state when a download is abandoned.
+# test_metrics --print is a scrape as the module writes it: promtool
+# (Debian's prometheus) must accept it.
 unit: $(UNIT)
 	@for u in $(UNIT); do echo "$$u"; $$u || exit 1; \
 	    valgrind -q --error-exitcode=1 --leak-check=full \
 	        --errors-for-leak-kinds=definite $$u >/dev/null || exit 1; done
+	@echo "t/unit/test_metrics --print | promtool check metrics"
+	@t/unit/test_metrics --print | promtool check metrics
 	@$(MAKE) --no-print-directory fuzz-replay
 
 # ---- fuzzing: libFuzzer targets in t/fuzz (README, "Fuzzing") ----------

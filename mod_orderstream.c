@@ -4,22 +4,29 @@
  * connection, a server-side cursor, and httpd's output filters. The work is
  * in src/: os_config (directives), os_handler (the request), os_output (the
  * brigade), os_cursor (libpq), os_csv (the format), os_index (the download
- * page).
+ * page), os_status (running exports and totals in shared memory), shown by
+ * os_status_page (mod_status) and os_scrape (Prometheus).
  */
 #include "src/os_private.h"
 
+#include <ap_mpm.h>
 #include <http_config.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mod_status.h>
 
 #include "src/os_config.h"
 #include "src/os_handler.h"
 #include "src/os_index.h"
 #include "src/os_limit.h"
+#include "src/os_scrape.h"
+#include "src/os_status.h"
+#include "src/os_status_page.h"
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     os_limit_child_init(pchild, s);
+    os_status_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -29,6 +36,16 @@ static void register_hooks(apr_pool_t *p)
 
     (void)p;
     ap_hook_check_config(os_config_check, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(os_status_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(os_status_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before mod_slotmem_shm's (APR_HOOK_LAST): the pconf cleanup it
+     * registers there must run before those of the segments made here. */
+    ap_hook_post_config(os_status_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* In the parent, when a child has gone (killed, crashed): its slots. */
+    ap_hook_child_status(os_status_child_status, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(os_status_log, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, os_status_page_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     /* After mod_rewrite, which may send the URL elsewhere; before
      * mod_alias and core, which would map it to a file. */
     ap_hook_translate_name(os_handler_translate, after_rewrite, NULL,
@@ -39,6 +56,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(os_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(os_index_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(os_scrape_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 /* Not AP_DECLARE_MODULE: os_private.h already says APLOG_USE_MODULE. */

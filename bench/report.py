@@ -5,10 +5,13 @@
 
 meta holds key=value lines (date, nproc, versions, ...); raw.tsv one line per
 download: kind key wall_s bytes rows ttfb_s rss_before rss_max rss_after
-hwm_before hwm_after ok, where kind is A, B, C, X (key: the round), S and SX
-(the size sweeps as CSV and as xlsx, key: rows), k (one of several concurrent downloads) and K (a batch of
-concurrent downloads, key: how many). Memory is in kB (/proc/PID/status),
-MB are 10^6 bytes. Prints the table; the exit status is 0 unless the input
+hwm_before hwm_after ok cpu_s, where kind is A, B, C, X (key: the round), S
+and SX (the size sweeps as CSV and as xlsx, key: rows), k (one of several
+concurrent downloads), K (a batch of concurrent downloads, key: how many),
+Y, N and M (the status slots On, Off and Off again, key: the round; cpu_s:
+the serving child's CPU seconds, only for these). Memory is in kB
+(/proc/PID/status), MB are 10^6 bytes. Prints the table; the exit status is
+0 unless the input
 cannot be read: missed targets are reported, not failed.
 """
 
@@ -31,7 +34,7 @@ X_TTFB_MAX_MS = 50.0
 def num(s):
     try:
         return float(s)
-    except ValueError:
+    except (TypeError, ValueError):
         return math.nan
 
 
@@ -87,7 +90,7 @@ def main():
     raw = read_raw(sys.argv[2])
     for r in raw:
         for k in ("wall", "bytes", "rows", "ttfb", "rss_before", "rss_max",
-                  "rss_after", "hwm_before", "hwm_after"):
+                  "rss_after", "hwm_before", "hwm_after", "cpu"):
             r[k] = num(r[k])
     out = []
     p = out.append
@@ -250,6 +253,45 @@ def main():
           f"{'' if r['ok'] == '1' else '   INCOMPLETE'}")
     p("")
 
+    # --- status slots on / off ----------------------------------------------
+    st = {k: {int(r["key"]): r for r in raw if r["kind"] == k} for k in "YNM"}
+    status_ratio = noise_lo = noise_hi = math.nan
+    if all(st.values()):
+        batches = int(meta["status_batches"])
+        srows = int(meta["status_rows"])
+        p(f"Status slots (OrderStreamStatus): {n(srows)} generated rows in "
+          f"{n(batches)} batches of 100; On, Off and Off again in turn")
+        p(f"  {'':22} {'wall s':>18} {'rows/s':>29} {'child CPU s':>18}")
+        for label, k in (("On (slots written)", "Y"), ("Off", "N"),
+                         ("Off again", "M")):
+            rs = st[k].values()
+            p(f"  {label:22} {spread([r['wall'] for r in rs], f2):>18} "
+              f"{spread([r['rows'] / r['wall'] for r in rs], kint):>29} "
+              f"{spread([r['cpu'] for r in rs], f2):>18}")
+        p(f"  {'round':>6} {'On s':>7} {'Off s':>7} {'Off2 s':>7} "
+          f"{'On/Off':>7} {'Off2/Off':>9} {'CPU On/Off':>11}")
+        on_off, off2_off, cpu = [], [], []
+        for i in sorted(set(st["Y"]) & set(st["N"]) & set(st["M"])):
+            y, no, m = st["Y"][i], st["N"][i], st["M"][i]
+            on_off.append(y["wall"] / no["wall"])
+            off2_off.append(m["wall"] / no["wall"])
+            cpu.append(y["cpu"] / no["cpu"] if no["cpu"] else math.nan)
+            p(f"  {i:>6} {y['wall']:7.2f} {no['wall']:7.2f} {m['wall']:7.2f} "
+              f"{on_off[-1]:7.3f} {off2_off[-1]:9.3f} {cpu[-1]:11.3f}")
+        status_ratio = med(on_off)
+        noise_lo, noise_hi = min(off2_off), max(off2_off)
+        cpu_on = med([r["cpu"] for r in st["Y"].values()])
+        cpu_off = med([r["cpu"] for r in st["N"].values()])
+        p(f"  {'median':>6} {'':7} {'':7} {'':7} {status_ratio:7.3f} "
+          f"{med(off2_off):9.3f} {med(cpu):11.3f}")
+        wall_on = med([r["wall"] for r in st["Y"].values()])
+        wall_off = med([r["wall"] for r in st["N"].values()])
+        p(f"  per batch: wall {(wall_on - wall_off) / batches * 1e6:+.1f} us, "
+          f"child CPU {(cpu_on - cpu_off) / batches * 1e6:+.1f} us "
+          "(difference of the medians / batches; Off2/Off shows the noise)")
+        p(f"  {meta.get('status_check', '')}")
+        p("")
+
     # --- targets -----------------------------------------------------------
     a_ttfb = med([r["ttfb"] * 1000 for r in a])
     full = sw and sw[0]["rows"] <= 10000 and sw[-1]["rows"] >= 20000000
@@ -257,7 +299,7 @@ def main():
     def target(label, measured, ok, note=""):
         p(f"  {label:36} {measured:44} {verdict(ok)}{note}")
 
-    p("Targets (issue 6; reported, never failed on)")
+    p("Targets (issues 6 and 16; reported, never failed on)")
     target(f"A/B median time ratio <= {RATIO_AB_MAX}", f"{ab_med:.3f}",
            ab_med <= RATIO_AB_MAX)
     target(f"first byte <= {TTFB_MAX_MS:.0f} ms at every size",
@@ -268,6 +310,9 @@ def main():
            "" if full else "  (not 10,000 -> 20,000,000: BENCH_SWEEP_MAX)")
     target(f"4 concurrent >= {CONC_MIN}x one", f"{ratio4:.3f}x",
            ratio4 >= CONC_MIN)
+    target("status slots: On/Off within noise",
+           f"{status_ratio:.3f}; Off2/Off {noise_lo:.3f}-{noise_hi:.3f}",
+           noise_lo <= status_ratio <= noise_hi)
     p("")
     if xr:
         x_ttfb = med([r["ttfb"] * 1000 for r in xr])
@@ -290,7 +335,8 @@ def main():
       f"{meta.get('errors', '?')}; serving child {meta['child']}"
       f"{'' if meta.get('child_after') == meta['child'] else ' REPLACED by ' + meta.get('child_after', '?')}")
     phases = ", ".join(f"{k} {float(meta['phase_' + k]):.0f}"
-                       for k in ("setup", "rounds", "sweep", "concurrency")
+                       for k in ("setup", "rounds", "sweep", "concurrency",
+                                 "status")
                        if "phase_" + k in meta)
     p(f"total run time: {float(meta['total_s']):.0f} s ({phases})")
     print("\n".join(out))

@@ -70,6 +70,8 @@ void *os_config_create_dir(apr_pool_t *p, char *dir)
     conf->bom = -1;
     conf->formula_guard = -1;
     conf->group_by = -1;
+    conf->id = -1;
+    conf->status = -1;
     return conf;
 }
 
@@ -116,6 +118,7 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
             || (add->section && strlen(add->section) > strlen(base->section))
         ? add->section
         : base->section;
+    conf->status = add->status != -1 ? add->status : base->status;
     return conf;
 }
 
@@ -175,6 +178,11 @@ int os_config_sheet_rows(const os_dir_conf *conf)
 int os_config_xlsx_level(const os_dir_conf *conf)
 {
     return conf->xlsx_level ? conf->xlsx_level : OS_XLSX_LEVEL_DEFAULT;
+}
+
+int os_config_status(const os_dir_conf *conf)
+{
+    return conf->status != 0;
 }
 
 int os_config_fetch_rows(const os_dir_conf *conf)
@@ -282,6 +290,11 @@ apr_array_header_t *os_config_export_paths(server_rec *s, apr_pool_t *p)
     return paths;
 }
 
+const apr_array_header_t *os_config_sections(void)
+{
+    return os_sections;
+}
+
 static void remember_section(cmd_parms *cmd, os_dir_conf *conf)
 {
     if (conf->sql || conf->params) {
@@ -292,6 +305,7 @@ static void remember_section(cmd_parms *cmd, os_dir_conf *conf)
         apr_pool_cleanup_register(cmd->pool, NULL, forget_sections,
                                   apr_pool_cleanup_null);
     }
+    conf->id = os_sections->nelts;
     APR_ARRAY_PUSH(os_sections, os_dir_conf *) = conf;
     conf->server = cmd->server;
     conf->literal = is_literal_location(cmd);
@@ -592,6 +606,13 @@ static const char *set_max_limit(cmd_parms *cmd, void *dconf, const char *arg)
     return set_int(cmd, arg, 0, INT_MAX, &((os_dir_conf *)dconf)->max_limit);
 }
 
+static const char *set_status(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)cmd;
+    ((os_dir_conf *)dconf)->status = on;
+    return NULL;
+}
+
 static const char *set_preview(cmd_parms *cmd, void *dconf, int on)
 {
     (void)cmd;
@@ -725,6 +746,9 @@ const command_rec os_config_cmds[] = {
                   OS_CONTEXT,
                   "rows one OrderStreamGroupBy group may hold before the "
                   "export fails; default 10000"),
+    AP_INIT_FLAG("OrderStreamStatus", set_status, NULL, OS_CONTEXT,
+                 "show the exports in mod_status and orderstream-metrics "
+                 "and count them (default On)"),
     { NULL }
 };
 

@@ -62,6 +62,11 @@ typedef struct os_dir_conf {
     /* The most specific literal <Location> of ours that applies: an
      * export answers its URL only (os_config_merge_dir). NULL: none. */
     const char *section;
+    /* Its place in os_config_sections(), for the totals (os_status.c):
+     * copied with the query, so every merged config of a request knows
+     * which section its query came from; -1 for none. */
+    int id;
+    int status; /* OrderStreamStatus */
 } os_dir_conf;
 
 /* The directive table, for the module record. */
@@ -111,6 +116,15 @@ int os_config_max_group_rows(const os_dir_conf *conf);
  * with OrderStreamSQL), in the order read, each once: what a download
  * page lists. */
 apr_array_header_t *os_config_export_paths(server_rec *s, apr_pool_t *p);
+
+/* Every section that gives OrderStreamSQL or OrderStreamParam, in the
+ * order read (os_dir_conf *; a section's id is its index), from when the
+ * config is read until it is read again; NULL when there is none. */
+const apr_array_header_t *os_config_sections(void);
+
+/* OrderStreamStatus: whether the section's exports are shown and counted
+ * (os_status.c); on unless "Off". */
+int os_config_status(const os_dir_conf *conf);
 
 /* The rules for ?offset=&limit= (os_params.h). */
 void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules);

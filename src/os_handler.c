@@ -30,6 +30,7 @@
 #include "os_limit.h"
 #include "os_output.h"
 #include "os_render.h"
+#include "os_status.h"
 
 typedef struct os_export {
     request_rec *r;
@@ -49,6 +50,7 @@ typedef struct os_export {
     PGresult *desc;         /* the first query's columns, for the header */
     Oid *types;             /* per column: its type in every query, or 0 */
     int *typmods;           /* per column: its typmod in every query, or -1 */
+    os_status *st;          /* its slot in mod_status; NULL: none */
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -133,6 +135,7 @@ static int acquire(os_export *ex)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    os_status_connected(ex->st, conn);
     ex->cur = os_cursor_create(conn, r->pool);
     apr_pool_pre_cleanup_register(r->pool, ex->cur, release_clean);
     return OK;
@@ -471,6 +474,7 @@ static int stream(os_export *ex, PGresult *res)
                 != APR_SUCCESS) {
             return broke(ex);
         }
+        os_status_set_phase(ex->st, OS_PHASE_SENDING);
         rv = put_batch(ex, res, more);
         if (rv == OS_RENDER_LIMIT) {
             return writer_limit(ex);
@@ -478,6 +482,7 @@ static int stream(os_export *ex, PGresult *res)
         if (rv != APR_SUCCESS || os_out_flush(ex->out) != APR_SUCCESS) {
             return client_gone(ex);
         }
+        os_status_progress(ex->st, ex->rows, os_out_bytes(ex->out));
         apr_pool_clear(ex->batch);
         res = NULL;
         if (more
@@ -542,6 +547,7 @@ static int export(request_rec *r, const os_dir_conf *conf,
     ex.nq = conf->sql->nelts;
     ex.f = f;
     ex.outcome = OS_DB_ERROR; /* until something says otherwise */
+    ex.st = os_status_begin(r, os_format_name(f));
     status = run(&ex);
     set_notes(&ex);
     return status;
@@ -642,6 +648,7 @@ static int is_ours(request_rec *r)
         return 0;
     }
     return !strcasecmp(handler, OS_INDEX_HANDLER)
+        || !strcasecmp(handler, OS_METRICS_HANDLER)
         || (!strcasecmp(handler, OS_HANDLER) && os_config_has_sql(conf));
 }
 

@@ -19,8 +19,9 @@ extern module AP_MODULE_DECLARE_DATA orderstream_module;
 #define OSLOGNO(n) "OS" #n ": "
 
 /* The handler names that SetHandler selects: an export, the download
- * page. */
+ * page, the Prometheus metrics. */
 #define OS_HANDLER "orderstream"
 #define OS_INDEX_HANDLER "orderstream-index"
+#define OS_METRICS_HANDLER "orderstream-metrics"
 
 #endif /* OS_PRIVATE_H */

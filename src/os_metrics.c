@@ -13,41 +13,7 @@
 #include <apr_tables.h>
 
 #include "os_metrics.h"
-
-int os_metrics_utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    int n, i;
-
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80; /* no overlong forms */
-        hi = c == 0xed ? 0x9f : 0xbf; /* no surrogates */
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf; /* nothing past U+10FFFF */
-    }
-    else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return n;
-}
+#include "os_utf8.h"
 
 char *os_metrics_label(const char *s, apr_pool_t *p)
 {
@@ -62,7 +28,7 @@ char *os_metrics_label(const char *s, apr_pool_t *p)
             *o++ = *c == '\n' ? 'n' : (char)*c;
             c++;
         }
-        else if ((n = os_metrics_utf8_len(c)) > 0) {
+        else if ((n = os_utf8_seq(c, OS_UTF8_NUL_ENDED, NULL)) > 0) {
             memcpy(o, c, (size_t)n);
             o += n;
             c += n;

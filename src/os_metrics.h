@@ -23,9 +23,4 @@ char *os_metrics_text(const os_status_view *v, apr_pool_t *p);
  * U+FFFD (a label value must be UTF-8; a config file need not be). */
 char *os_metrics_label(const char *s, apr_pool_t *p);
 
-/* The length of the valid UTF-8 sequence (RFC 3629: no overlong form, no
- * surrogate, nothing past U+10FFFF) that s starts with, 1 to 4; 0 when s
- * does not start one. Also used by the status page. */
-int os_metrics_utf8_len(const unsigned char *s);
-
 #endif /* OS_METRICS_H */

@@ -17,6 +17,7 @@
 #include <apr_strings.h>
 
 #include "os_params.h"
+#include "os_utf8.h"
 
 /* URL-decodes s in place ("+" is a space). Returns 0 on a bad escape. */
 static int unescape(char *s)
@@ -253,43 +254,6 @@ static const char *check_bool(const char *v)
     return NULL;
 }
 
-/* The length of the UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing past U+10FFFF), or 0. */
-static int utf8_len(const unsigned char *s)
-{
-    unsigned char lo = 0x80, hi = 0xbf;
-    int n, i;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2;
-    }
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3;
-        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-        hi = s[0] == 0xed ? 0x9f : 0xbf;
-    }
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4;
-        lo = s[0] == 0xf0 ? 0x90 : 0x80;
-        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-    }
-    else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return n;
-}
-
 /* UTF-8 (the database's client_encoding is), at most max characters. */
 static const char *check_text(const char *v, int max)
 {
@@ -297,7 +261,8 @@ static const char *check_text(const char *v, int max)
     int chars = 0, n;
 
     for (; *s; s += n, chars++) {
-        if ((n = utf8_len(s)) == 0 || chars >= max) {
+        if ((n = os_utf8_seq(s, OS_UTF8_NUL_ENDED, NULL)) == 0
+            || chars >= max) {
             return NULL;
         }
     }

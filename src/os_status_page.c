@@ -17,6 +17,7 @@
 #include "os_metrics.h"
 #include "os_status.h"
 #include "os_status_page.h"
+#include "os_utf8.h"
 
 /* mod_status's page says charset=ISO-8859-1: a UTF-8 name (a Location,
  * a user) goes as character references, a byte that is not UTF-8 as
@@ -25,21 +26,18 @@ static const char *html(request_rec *r, const char *s)
 {
     const unsigned char *c = (const unsigned char *)(s && *s ? s : "-");
     apr_array_header_t *out = apr_array_make(r->pool, 16, sizeof(char *));
-    apr_uint32_t cp;
-    int n, i;
+    unsigned cp;
+    int n;
 
     for (; *c; c += n) {
-        n = os_metrics_utf8_len(c);
+        n = os_utf8_seq(c, OS_UTF8_NUL_ENDED, &cp);
         if (n == 1) {
             char one[2] = { (char)*c, 0 };
             APR_ARRAY_PUSH(out, const char *) =
                 ap_escape_html2(r->pool, one, 0);
             continue;
         }
-        cp = n ? c[0] & (0x7f >> n) : 0xfffd;
-        for (i = 1; i < n; i++) {
-            cp = (cp << 6) | (c[i] & 0x3f);
-        }
+        cp = n ? cp : 0xfffd;
         APR_ARRAY_PUSH(out, const char *) =
             apr_psprintf(r->pool, "&#x%X;", (unsigned)cp);
         n = n ? n : 1;

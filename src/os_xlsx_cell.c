@@ -32,6 +32,7 @@
  */
 #include <string.h>
 
+#include "os_utf8.h"
 #include "os_xlsx_cell.h"
 
 /* PostgreSQL type OIDs (pg_type.dat); plain numbers so that no libpq or
@@ -148,42 +149,6 @@ static int looks_escaped(const unsigned char *s, apr_size_t n)
         && is_hex(s[4]) && is_hex(s[5]);
 }
 
-/* The length (2-4) of the valid UTF-8 sequence at s[0..n), lead byte >=
- * 0x80, with its code point in *cp; 0 when it is not valid (stray
- * continuation byte, overlong form, surrogate, past U+10FFFF, cut off). */
-static int utf8_seq(const unsigned char *s, apr_size_t n, unsigned *cp)
-{
-    unsigned c = s[0], v, min;
-    int need, i;
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 1, v = c & 0x1f, min = 0x80;
-    }
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 2, v = c & 0x0f, min = 0x800;
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3, v = c & 0x07, min = 0x10000;
-    }
-    else {
-        return 0;
-    }
-    if (n <= (apr_size_t)need) {
-        return 0;
-    }
-    for (i = 1; i <= need; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        return 0;
-    }
-    *cp = v;
-    return need + 1;
-}
-
 /* One non-plain character at s (class cls): written to *d, its length in
  * the input returned, its UTF-16 units in *units. */
 static apr_size_t special(char **d, const unsigned char *s, apr_size_t n,
@@ -215,7 +180,7 @@ static apr_size_t special(char **d, const unsigned char *s, apr_size_t n,
         *d = put_escape(*d, s[0]);
         return 1;
     }
-    len = utf8_seq(s, n, &cp);
+    len = os_utf8_seq(s, n, &cp);
     if (len == 0) { /* not UTF-8: the replacement character */
         memcpy(*d, "\xef\xbf\xbd", 3), *d += 3;
         return 1;

@@ -420,7 +420,7 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
 {
     os_dir_conf *conf = dconf;
     os_param_decl text = { "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL,
-                           255 };
+                           255, NULL };
     const char *c, *ok;
 
     if (!*arg) {

@@ -775,6 +775,7 @@ int os_handler(request_rec *r)
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    os_identity_private(r, conf);
     os_config_params_rules(conf, &rules);
     err = os_params_parse(r->args, &rules, &params, r->pool);
     if (err) {

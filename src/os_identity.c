@@ -369,6 +369,13 @@ static void vary_once(request_rec *r, const char *list)
     }
 }
 
+void os_identity_private(request_rec *r, const os_dir_conf *conf)
+{
+    if (conf && os_identity_bound(conf)) {
+        apr_table_setn(r->err_headers_out, "Cache-Control", "private");
+    }
+}
+
 void os_identity_headers(request_rec *r, const os_identity *id)
 {
     if (!id || !id->bound) {

@@ -49,6 +49,11 @@ const char *os_identity_role_check(const char *role, apr_pool_t *p);
  * a setting or role given as an expression. */
 int os_identity_bound(const struct os_dir_conf *conf);
 
+/* When conf depends on the request: Cache-Control: private on r's every
+ * response (err_headers_out: errors too), before anything is decided, so
+ * that no shared cache hands one visitor's answer to another. */
+void os_identity_private(request_rec *r, const struct os_dir_conf *conf);
+
 /* What one request resolved: see os_identity_resolve. */
 typedef struct os_identity os_identity;
 
@@ -66,10 +71,10 @@ int os_identity_resolve(request_rec *r, const struct os_dir_conf *conf,
                         os_params *params, os_identity **out,
                         const char **msg);
 
-/* When id depends on the request: Cache-Control: private (no shared cache
- * may hand it to someone else) and Vary naming the request headers the
+/* When id depends on the request: Cache-Control: private, as
+ * os_identity_private, and Vary naming the request headers the
  * expressions read (Authorization for %{REMOTE_USER}), on r's every
- * response (err_headers_out: errors too). Nothing otherwise. */
+ * response. Nothing otherwise. */
 void os_identity_headers(request_rec *r, const os_identity *id);
 
 /* The settings and role for the export's transaction; NULL when there are

@@ -153,7 +153,7 @@ static int runnable(os_index *ix, request_rec *sub, const os_dir_conf *conf)
     if (!conf || !os_identity_bound(conf)) {
         return 1;
     }
-    apr_table_setn(ix->r->err_headers_out, "Cache-Control", "private");
+    os_identity_private(ix->r, conf);
     if (!listable(sub, conf)) {
         return 0;
     }

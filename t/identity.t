@@ -34,7 +34,7 @@ use OrderStreamTest qw(conf_locations repo_conf copy_csv csv_line lf_to_crlf
                        httpd_config_test wait_no_idle_in_transaction
                        unique_tag wait_outcome_line);
 
-plan tests => 155;
+plan tests => 156;
 
 my $shop = repo_conf('orderstream.conf');
 my $customers = $ENV{OS_CUSTOMERS}
@@ -65,6 +65,14 @@ psql_super(q{DO $$ BEGIN
         CREATE ROLE os_not_granted NOLOGIN;
     END IF; END $$});
 psql_super('DROP ROLE IF EXISTS os_no_such_role');
+# 63 bytes (62 characters, the last one two bytes), the longest name
+# PostgreSQL keeps: one byte more, still 63 characters, and it would cut
+# the name to this role's, which shop may take.
+my $long = 'os_long_' . ('x' x 53) . "\xc3\xa9";
+psql_super(qq{DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$long') THEN
+        CREATE ROLE "$long" NOLOGIN;
+    END IF; END \$\$; GRANT "$long" TO shop});
 is psql_super("SELECT pg_has_role('shop', 'shop_customer', 'MEMBER')"
     . " AND NOT pg_has_role('shop', 'os_not_granted', 'MEMBER')"), 't',
     'shop may take role shop_customer (conf/shop-rls.sql), not os_not_granted';
@@ -390,16 +398,20 @@ refused_ok('/id/role/header', undef, 'role "none" (the session user to PostgreSQ
 refused_ok('/id/role/header', undef, 'role "NONE"', 'X-Shop-Role' => 'NONE');
 refused_ok('/id/role/header', undef, 'an empty role', 'X-Shop-Role' => '');
 refused_ok('/id/role/header', undef, 'no role at all');
-refused_ok('/id/role/header', undef, 'a role name PostgreSQL would cut to 63 bytes',
-           'X-Shop-Role' => 'shop_customer' . ('x' x 51));
+refused_ok('/id/role/header', undef,
+           'a 64-byte role name PostgreSQL would cut to a granted role\'s',
+           'X-Shop-Role' => $long . 'y');
 body_ok('os_identity', '/id/role/header',
-    "role,customer,source\nshop_customer,$emails[0],literal-value\n",
-    'a role and a setting from headers, a literal setting',
-    'X-Shop-Role' => 'shop_customer', 'X-Shop-Customer' => $emails[0]);
+    "role,customer,source,via\nshop_customer,$emails[0],literal-value,by abc\n",
+    'a role and settings from headers (one a string template), a literal setting',
+    'X-Shop-Role' => 'shop_customer', 'X-Shop-Customer' => $emails[0],
+    'X-Via' => 'ABC');
 body_ok('os_identity', '/id/role/header',
-    "role,customer,source\nshop_customer,\"\",literal-value\n",
+    "role,customer,source,via\nshop_customer,\"\",literal-value,by \n",
     'an absent setting is the empty string',
     'X-Shop-Role' => 'shop_customer');
+body_ok('os_identity', '/id/role/header', "role,customer,source,via\n$long,\"\",literal-value,by \n",
+    'a role name of 63 bytes is taken whole', 'X-Shop-Role' => $long);
 {
     my $res = get('os_identity', '/id/role/header', 'X-Shop-Role' => 'shop_customer',
                   'X-Shop-Customer' => "a\xffb");
@@ -476,11 +488,12 @@ my $sql = "SetHandler orderstream\nOrderStreamSQL \"SELECT \$1::text\"\n";
 {
     my ($rc, $out) = httpd_config_test(location => "SetHandler orderstream\n"
         . "OrderStreamParam who text expr=%{REMOTE_USER} required maxlength=254\n"
-        . "OrderStreamParam store int \"expr=%{HTTP:X-Store} . ''\" default=1\n"
+        . "OrderStreamParam store int expr=%{HTTP:X-Store} default=1\n"
+        . "OrderStreamParam via text \"expr=%{REMOTE_USER} via %{tolower:%{HTTP:X-Via}}\"\n"
         . "OrderStreamSetting shop.customer expr=%{REMOTE_USER}\n"
         . "OrderStreamSetting app.tenant.id 42\n"
         . "OrderStreamRole shop_customer\n"
-        . "OrderStreamSQL \"SELECT \$1::text, \$2::bigint\"\n");
+        . "OrderStreamSQL \"SELECT \$1::text, \$2::bigint, \$3::text\"\n");
     ok $rc == 0 && $out =~ /Syntax OK/, 'a config with every new directive passes'
         or diag $out;
     ($rc, $out) = httpd_config_test(location => $sql

@@ -153,17 +153,17 @@ const char *os_identity_setting_name_check(const char *name, apr_pool_t *p)
     const char *s = name, *dot;
     int parts = 0;
 
-    for (;; s = dot + 1, parts++) {
+    do {
         dot = strchr(s, '.');
         if (!identifier(s, dot ? (apr_size_t)(dot - s) : strlen(s))) {
+            parts = 0;
             break;
         }
-        if (!dot) {
-            if (++parts >= 2) {
-                return NULL;
-            }
-            break;
-        }
+        parts++;
+        s = dot ? dot + 1 : s;
+    } while (dot);
+    if (parts >= 2) {
+        return NULL;
     }
     return apr_psprintf(
         p,

@@ -64,7 +64,7 @@ psql_super(q{DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'os_not_granted') THEN
         CREATE ROLE os_not_granted NOLOGIN;
     END IF; END $$});
-psql_super('DROP ROLE IF EXISTS os_no_such_role');
+psql_super('SET client_min_messages = warning; DROP ROLE IF EXISTS os_no_such_role');
 # 63 bytes (62 characters, the last one two bytes), the longest name
 # PostgreSQL keeps: one byte more, still 63 characters, and it would cut
 # the name to this role's, which shop may take.

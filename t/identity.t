@@ -69,7 +69,7 @@ psql_super('SET client_min_messages = warning; DROP ROLE IF EXISTS os_no_such_ro
 # PostgreSQL keeps: one byte more, still 63 characters, and it would cut
 # the name to this role's, which shop may take.
 my $long = 'os_long_' . ('x' x 53) . "\xc3\xa9";
-psql_super(qq{DO \$\$ BEGIN
+psql_super(qq{SET client_min_messages = warning; DO \$\$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$long') THEN
         CREATE ROLE "$long" NOLOGIN;
     END IF; END \$\$; GRANT "$long" TO shop});

@@ -75,6 +75,36 @@ void *os_config_create_dir(apr_pool_t *p, char *dir)
     return conf;
 }
 
+/* base's settings that add does not give again, then add's. */
+static apr_array_header_t *merge_settings(apr_pool_t *p,
+                                          apr_array_header_t *base,
+                                          apr_array_header_t *add)
+{
+    apr_array_header_t *out;
+    int i, j;
+
+    if (!base || !add) {
+        return add ? add : base;
+    }
+    out = apr_array_make(p, base->nelts + add->nelts,
+                         sizeof(os_identity_setting));
+    for (i = 0; i < base->nelts; i++) {
+        const os_identity_setting *b =
+            &APR_ARRAY_IDX(base, i, os_identity_setting);
+        for (j = 0; j < add->nelts; j++) {
+            if (!strcmp(APR_ARRAY_IDX(add, j, os_identity_setting).name,
+                        b->name)) {
+                break;
+            }
+        }
+        if (j == add->nelts) {
+            APR_ARRAY_PUSH(out, os_identity_setting) = *b;
+        }
+    }
+    apr_array_cat(out, add);
+    return out;
+}
+
 void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     const os_dir_conf *base = basev, *add = addv;
@@ -112,6 +142,8 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->max_group_rows ? add->max_group_rows : base->max_group_rows;
     conf->sheet_rows = add->sheet_rows ? add->sheet_rows : base->sheet_rows;
     conf->xlsx_level = add->xlsx_level ? add->xlsx_level : base->xlsx_level;
+    conf->settings = merge_settings(p, base->settings, add->settings);
+    conf->role = add->role ? add->role : base->role;
     /* Every literal <Location> merged here matched the URL, so the longest
      * is the most specific: the URL an export answers (os_handler.c). */
     conf->section = !base->section
@@ -313,6 +345,8 @@ static void remember_section(cmd_parms *cmd, os_dir_conf *conf)
     conf->sql_at = apr_array_make(cmd->pool, 1, sizeof(const char *));
     conf->params = apr_array_make(cmd->pool, 1, sizeof(os_param_decl));
     conf->params_at = apr_array_make(cmd->pool, 1, sizeof(const char *));
+    conf->param_exprs =
+        apr_array_make(cmd->pool, 1, sizeof(const os_identity_value *));
 }
 
 /* Where the directive being read is, for the config test's messages. */
@@ -369,8 +403,14 @@ static const char *set_param(cmd_parms *cmd, void *dconf, int argc,
     os_dir_conf *conf = dconf;
     os_param_decl d;
     const char *err = os_param_declare(&d, argc, argv, cmd->pool);
+    const os_identity_value *expr = NULL;
     int i;
 
+    if (!err && d.expr) {
+        expr = os_identity_value_parse(
+            cmd, apr_pstrcat(cmd->pool, "expr=", d.expr, NULL), &err);
+        err = err ? apr_psprintf(cmd->pool, "%s: %s", d.name, err) : NULL;
+    }
     if (err) {
         return apr_pstrcat(cmd->pool, "OrderStreamParam: ", err, NULL);
     }
@@ -386,6 +426,63 @@ static const char *set_param(cmd_parms *cmd, void *dconf, int argc,
     }
     APR_ARRAY_PUSH(conf->params, os_param_decl) = d;
     APR_ARRAY_PUSH(conf->params_at, const char *) = here(cmd);
+    APR_ARRAY_PUSH(conf->param_exprs, const os_identity_value *) = expr;
+    return NULL;
+}
+
+/* OrderStreamSetting NAME VALUE|expr=EXPRESSION: a custom setting (the
+ * name checked here, so that no config reaches PostgreSQL's own settings
+ * this way), a UTF-8 literal or an expression. Given twice in a section,
+ * the second replaces the first. */
+static const char *set_setting(cmd_parms *cmd, void *dconf, const char *name,
+                               const char *value)
+{
+    os_dir_conf *conf = dconf;
+    os_param_decl text = { "value", OS_PARAM_TEXT, 0, NULL, 65536, NULL };
+    os_identity_setting s = { name, NULL };
+    const char *err = os_identity_setting_name_check(name, cmd->pool), *ok;
+    int i;
+
+    if (!err && !(s.value = os_identity_value_parse(cmd, value, &err))) {
+        err = apr_psprintf(cmd->pool, "%s: %s", name, err);
+    }
+    if (!err && !os_identity_value_is_expr(s.value)
+        && os_param_value(&text, value, &ok, cmd->pool)) {
+        err = apr_psprintf(cmd->pool, "%s: the value is not UTF-8", name);
+    }
+    if (err) {
+        return apr_pstrcat(cmd->pool, "OrderStreamSetting: ", err, NULL);
+    }
+    if (!conf->settings) {
+        conf->settings =
+            apr_array_make(cmd->pool, 2, sizeof(os_identity_setting));
+    }
+    for (i = 0; i < conf->settings->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(conf->settings, i, os_identity_setting).name,
+                    name)) {
+            APR_ARRAY_IDX(conf->settings, i, os_identity_setting) = s;
+            return NULL;
+        }
+    }
+    APR_ARRAY_PUSH(conf->settings, os_identity_setting) = s;
+    return NULL;
+}
+
+/* OrderStreamRole ROLE|expr=EXPRESSION; a literal role is checked here as
+ * an expression's value is per request (os_identity_role_check). */
+static const char *set_role(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    os_dir_conf *conf = dconf;
+    const char *err = NULL;
+    const os_identity_value *v = os_identity_value_parse(cmd, arg, &err);
+
+    if (v && !os_identity_value_is_expr(v)) {
+        err = os_identity_role_check(arg, cmd->pool);
+    }
+    if (err) {
+        return apr_pstrcat(cmd->pool, "OrderStreamRole: ", err, NULL);
+    }
+    conf->role = v;
     return NULL;
 }
 
@@ -446,8 +543,9 @@ static const char *set_int(cmd_parms *cmd, const char *arg, int lo, int hi,
 static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
 {
     os_dir_conf *conf = dconf;
-    os_param_decl text = { "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL,
-                           255 };
+    os_param_decl text = {
+        "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL, 255, NULL
+    };
     const char *c, *ok;
 
     if (!*arg) {
@@ -692,8 +790,16 @@ const command_rec os_config_cmds[] = {
                   "the SELECT whose rows the export streams; again for a "
                   "chain whose rows follow each other"),
     AP_INIT_TAKE_ARGV("OrderStreamParam", set_param, NULL, OS_CONTEXT,
-                      "NAME TYPE [required | default=VALUE] [maxlength=N]: "
-                      "a query-string parameter bound to $N, N its rank"),
+                      "NAME TYPE [required | default=VALUE] [maxlength=N] "
+                      "[expr=EXPRESSION]: a parameter bound to $N, N its "
+                      "rank, from the query string or the expression"),
+    AP_INIT_TAKE2("OrderStreamSetting", set_setting, NULL, OS_CONTEXT,
+                  "NAME VALUE|expr=EXPRESSION: set_config(NAME, value, "
+                  "true) in the export's transaction; NAME a custom "
+                  "setting such as shop.customer"),
+    AP_INIT_TAKE1("OrderStreamRole", set_role, NULL, OS_CONTEXT,
+                  "ROLE|expr=EXPRESSION: the role the export's queries run "
+                  "as (SET LOCAL ROLE)"),
     AP_INIT_RAW_ARGS("OrderStreamHeader", set_header, NULL, OS_CONTEXT,
                      "header row labels, or \"off\"; default: column names"),
     AP_INIT_TAKE1("OrderStreamFilename", set_filename, NULL, OS_CONTEXT,

@@ -7,6 +7,7 @@
 #include <mod_dbd.h>
 
 #include "os_format.h"
+#include "os_identity.h"
 #include "os_params.h"
 
 typedef enum {
@@ -56,6 +57,13 @@ typedef struct os_dir_conf {
     int max_group_rows;      /* OrderStreamMaxGroupRows */
     int sheet_rows;          /* OrderStreamSheetRows, 0 = unset */
     int xlsx_level;          /* OrderStreamXLSXLevel, 0 = unset */
+    /* Who the export runs as (os_identity.c). A section's settings add to
+     * the ones it inherits, replacing those of the same name. */
+    apr_array_header_t *settings;  /* os_identity_setting, in order */
+    const os_identity_value *role; /* OrderStreamRole; NULL: unset */
+    /* The parsed expr= of each OrderStreamParam, parallel to params (NULL
+     * for a query-string one): they go with the query, as params do. */
+    apr_array_header_t *param_exprs; /* const os_identity_value * */
     /* Where the section is, for the download page (os_index.c). */
     server_rec *server; /* the virtual host it belongs to */
     int literal;        /* a <Location PATH> with a literal PATH */

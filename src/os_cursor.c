@@ -67,6 +67,18 @@ int os_cursor_timed_out(const os_cursor *cur)
     return cur->err.sqlstate && !strcmp(cur->err.sqlstate, "57014");
 }
 
+int os_cursor_role_refused(const os_cursor *cur)
+{
+    /* PostgreSQL 15 reports a role that does not exist as 22023 (the
+     * role setting's check), 42704 in other paths; 42501 is "permission
+     * denied to set role". */
+    return cur->err.step && !strcmp(cur->err.step, "SET ROLE")
+        && cur->err.sqlstate
+        && (!strcmp(cur->err.sqlstate, "22023")
+            || !strcmp(cur->err.sqlstate, "42704")
+            || !strcmp(cur->err.sqlstate, "42501"));
+}
+
 /* Keeps what PostgreSQL (or libpq, when the connection broke) said. */
 static void keep_error(os_cursor *cur, const char *step, int query,
                        const PGresult *res)
@@ -140,8 +152,60 @@ static apr_status_t declare(os_cursor *cur, int q, const char *sql,
     return rv;
 }
 
+/* Runs sql with n text parameters, which returns one row. */
+static apr_status_t select_params(os_cursor *cur, const char *step,
+                                  const char *sql, int n,
+                                  const char *const *values)
+{
+    PGresult *res =
+        PQexecParams(cur->conn, sql, n, NULL, values, NULL, NULL, 0);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        keep_error(cur, step, 0, res);
+        rv = APR_EGENERAL;
+    }
+    PQclear(res);
+    return rv;
+}
+
+/* The settings, then the role, each bound. set_config(..., true) is SET
+ * LOCAL: it ends with the transaction, so neither the next user of the
+ * pooled connection nor PgBouncer's next client (transaction pooling)
+ * inherits it. The role goes through set_config('role', $1, true) rather
+ * than SET LOCAL ROLE: SET takes no bind parameter, so the name would
+ * have to be spliced into the SQL text as a quoted identifier; bound, it
+ * is data like every other value from a request. All settings in one
+ * statement, one round trip; the role in its own, so that a refusal is
+ * told apart ("SET ROLE", os_cursor_role_refused). */
+static apr_status_t set_local(os_cursor *cur, const os_cursor_local *local)
+{
+    const char **values;
+    const char *sql = "SELECT";
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    if (local->nsettings > 0) {
+        values = apr_palloc(cur->pool, sizeof(*values) * 2 * local->nsettings);
+        for (i = 0; i < local->nsettings; i++) {
+            sql = apr_psprintf(cur->pool, "%s%s set_config($%d, $%d, true)",
+                               sql, i ? "," : "", 2 * i + 1, 2 * i + 2);
+            values[2 * i] = local->names[i];
+            values[2 * i + 1] = local->values[i];
+        }
+        rv = select_params(cur, "SET", sql, 2 * local->nsettings, values);
+    }
+    if (rv == APR_SUCCESS && local->role) {
+        rv = select_params(cur, "SET ROLE",
+                           "SELECT set_config('role', $1, true)", 1,
+                           &local->role);
+    }
+    return rv;
+}
+
 apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
-                            const os_cursor_binds *binds, long timeout_ms)
+                            const os_cursor_binds *binds, long timeout_ms,
+                            const os_cursor_local *local)
 {
     const char *begin;
     apr_status_t rv;
@@ -167,6 +231,9 @@ apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
                          begin, timeout_ms);
     }
     rv = command(cur, "BEGIN", begin);
+    if (rv == APR_SUCCESS && local) {
+        rv = set_local(cur, local);
+    }
     /* Every cursor now, before the first byte: a query that cannot run is
      * still a 500, and all of them read the transaction's one snapshot. */
     for (q = 0; rv == APR_SUCCESS && q < queries->nelts; q++) {

@@ -30,6 +30,20 @@ typedef struct os_cursor_binds {
     const char *const *values;
 } os_cursor_binds;
 
+/* What the export's transaction sets before its queries are declared, so
+ * that PostgreSQL's grants, row-level security policies and views see
+ * who asked: custom settings (set_config(name, value, true)), then a role
+ * (set_config('role', role, true), which is SET LOCAL ROLE). All of it
+ * ends with the transaction. Names and values are bound, never SQL text;
+ * the caller has checked them (a role name not "none", at most 63 bytes:
+ * os_identity.c says why). */
+typedef struct os_cursor_local {
+    int nsettings;
+    const char *const *names;  /* custom settings: "shop.customer" */
+    const char *const *values; /* UTF-8 text each */
+    const char *role;          /* NULL: the connection's own */
+} os_cursor_local;
+
 /* A cursor on conn, allocated from p. Nothing is sent yet. */
 os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
 
@@ -38,11 +52,13 @@ os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
  * commit) for each query of queries (const char *), all in the one
  * snapshot, each with binds (may be NULL). timeout_ms >= 0 sets
  * statement_timeout for the transaction alone (0: none); -1 leaves the
- * database's setting. Returns APR_SUCCESS, or APR_EGENERAL with
- * os_cursor_error() filled in and the transaction rolled back. Below, q
- * is the query's index in queries, from 0. */
+ * database's setting. local (may be NULL) is set after BEGIN and before
+ * the first DECLARE (steps "SET" and "SET ROLE"). Returns APR_SUCCESS, or
+ * APR_EGENERAL with os_cursor_error() filled in and the transaction
+ * rolled back. Below, q is the query's index in queries, from 0. */
 apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
-                            const os_cursor_binds *binds, long timeout_ms);
+                            const os_cursor_binds *binds, long timeout_ms,
+                            const os_cursor_local *local);
 
 /* FETCH FORWARD n from query q. On success *res holds at most n rows and
  * is freed when pool is cleared or destroyed (give it the per-batch pool).
@@ -114,5 +130,10 @@ int os_cursor_broken(const os_cursor *cur);
 
 /* SQLSTATE 57014: the statement was cancelled (statement_timeout). */
 int os_cursor_timed_out(const os_cursor *cur);
+
+/* Whether os_cursor_open failed because PostgreSQL refused the role: it
+ * does not exist (SQLSTATE 22023, or 42704) or the connection's user may
+ * not take it (42501). */
+int os_cursor_role_refused(const os_cursor *cur);
 
 #endif /* OS_CURSOR_H */

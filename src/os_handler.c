@@ -27,6 +27,7 @@
 #include "os_cursor.h"
 #include "os_format.h"
 #include "os_handler.h"
+#include "os_identity.h"
 #include "os_limit.h"
 #include "os_output.h"
 #include "os_render.h"
@@ -51,6 +52,8 @@ typedef struct os_export {
     Oid *types;             /* per column: its type in every query, or 0 */
     int *typmods;           /* per column: its typmod in every query, or -1 */
     os_status *st;          /* its slot in mod_status; NULL: none */
+    /* OrderStreamSetting and OrderStreamRole (os_identity.c); NULL: none */
+    const os_cursor_local *local;
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -59,7 +62,7 @@ typedef struct os_export {
 #define OS_CLIENT_GONE "client-gone"
 #define OS_DB_ERROR "db-error"
 #define OS_TIMEOUT "timeout"   /* statement_timeout (SQLSTATE 57014) */
-#define OS_REJECTED "rejected" /* 503: limit reached, no connection */
+#define OS_REJECTED "rejected" /* 503, 403, 400 of ours: nothing ran */
 
 static apr_status_t release_clean(void *cur)
 {
@@ -182,14 +185,15 @@ static apr_status_t open_cursor(os_export *ex)
 {
     long timeout_ms = os_config_stmt_timeout_ms(ex->conf);
     os_cursor_binds *b = ex->binds = binds(ex);
-    apr_status_t rv = os_cursor_open(ex->cur, ex->conf->sql, b, timeout_ms);
+    apr_status_t rv =
+        os_cursor_open(ex->cur, ex->conf->sql, b, timeout_ms, ex->local);
 
     if (rv != APR_SUCCESS && os_cursor_reconnect(ex->cur) == APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, ex->r,
                       OSLOGNO(00018) "%s: pooled connection was closed by "
                                      "the server; reconnected",
                       ex->conf->location);
-        rv = os_cursor_open(ex->cur, ex->conf->sql, b, timeout_ms);
+        rv = os_cursor_open(ex->cur, ex->conf->sql, b, timeout_ms, ex->local);
     }
     return rv;
 }
@@ -378,6 +382,14 @@ static int start(os_export *ex, PGresult **res)
         log_pgerr(ex, OSLOGNO(00017), "database unreachable");
         return unavailable(ex, APLOG_ERR, "the database connection is lost");
     }
+    if (os_cursor_role_refused(ex->cur)) {
+        /* The request's role is not one this connection may take: the
+         * request is not entitled to the export. Never a fallback to
+         * the pool's own role. */
+        log_pgerr(ex, OSLOGNO(00031), "role refused (403)");
+        ex->outcome = OS_REJECTED;
+        return HTTP_FORBIDDEN;
+    }
     if (rv != APR_EINVAL) {
         log_pgerr(ex, OSLOGNO(00012), "query failed");
     }
@@ -535,13 +547,15 @@ static int run(os_export *ex)
 }
 
 static int export(request_rec *r, const os_dir_conf *conf,
-                  const os_params *params, os_format f)
+                  const os_params *params, os_format f,
+                  const os_cursor_local *local)
 {
     os_export ex = { 0 };
     int status;
 
     ex.r = r;
     ex.conf = conf;
+    ex.local = local;
     ex.params = *params;
     ex.left = params->limit;
     ex.nq = conf->sql->nelts;
@@ -721,13 +735,40 @@ static int refuse(request_rec *r, int status, const char *msg)
         : AP_FILTER_ERROR;
 }
 
+/* The values the request itself gives (os_identity.c): expr= parameters
+ * into params, the role and settings into *local. Cache-Control and Vary
+ * come first, so that a 400 or 403 carries them too. A 403 is logged
+ * with the Location; httpd answers it with its own page. */
+static int identify(request_rec *r, const os_dir_conf *conf, os_params *params,
+                    const os_cursor_local **local)
+{
+    os_identity *id;
+    const char *msg;
+    int status = os_identity_resolve(r, conf, params, &id, &msg);
+
+    os_identity_headers(r, id);
+    *local = os_identity_local(id);
+    if (status == OK || status == HTTP_BAD_REQUEST) {
+        return status == OK ? OK : refuse(r, status, msg);
+    }
+    ap_log_rerror(APLOG_MARK,
+                  status == HTTP_FORBIDDEN ? APLOG_WARNING : APLOG_ERR, 0, r,
+                  OSLOGNO(00030) "%s: %d: %s", conf->location, status, msg);
+    apr_table_setn(r->notes, "orderstream-outcome", OS_REJECTED);
+    apr_table_setn(r->notes, "orderstream-rows", "0");
+    apr_table_setn(r->notes, "orderstream-bytes", "0");
+    return status;
+}
+
 int os_handler(request_rec *r)
 {
     const os_dir_conf *conf;
+    const os_cursor_local *local;
     os_params_rules rules;
     os_params params;
     const char *err;
     os_format f;
+    int status;
 
     /* Case-blind, as the config test matches SetHandler. */
     if (!r->handler || strcasecmp(r->handler, OS_HANDLER)) {
@@ -752,10 +793,14 @@ int os_handler(request_rec *r)
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    os_identity_private(r, conf);
     os_config_params_rules(conf, &rules);
     err = os_params_parse(r->args, &rules, &params, r->pool);
     if (err) {
         return refuse(r, HTTP_BAD_REQUEST, err);
+    }
+    if ((status = identify(r, conf, &params, &local)) != OK) {
+        return status;
     }
     f = choose_format(r, conf, &params);
     if (!f) {
@@ -770,5 +815,5 @@ int os_handler(request_rec *r)
     if (r->header_only) {
         return OK; /* HEAD: the headers a GET would get, no query run */
     }
-    return export(r, conf, &params, f);
+    return export(r, conf, &params, f, local);
 }

@@ -15,7 +15,12 @@
  *    shows what the export will do (with what it inherits from enclosing
  *    sections), and runs access control: an export the client may not
  *    download is left out rather than shown with a form that answers 403.
- *    It is a lookup only: no query runs, no connection is taken.
+ *    It is a lookup only: no query runs, no connection is taken. An
+ *    export whose values come from the request (os_identity.c) is listed
+ *    only when the subrequest resolves them: a required one present, each
+ *    of its type, a role that could be asked for; such parameters get no
+ *    field, as the query string may not name them. The page then depends
+ *    on who asks, as the export does: Cache-Control: private, and Vary.
  * The merged config lives in the subrequest's pool, so each export is
  * rendered before its subrequest is destroyed.
  *
@@ -36,6 +41,7 @@
 #include "os_config.h"
 #include "os_format.h"
 #include "os_handler.h"
+#include "os_identity.h"
 #include "os_index.h"
 #include "os_params.h"
 
@@ -134,6 +140,28 @@ static int listable(request_rec *sub, const os_dir_conf *conf)
         && os_config_has_sql(conf);
 }
 
+/* For an export with request-bound values: whether they resolve for this
+ * visitor (as far as the page can tell without the database: a role is
+ * only tried when the export runs). The page says it depends on who asks
+ * whether the export is listed or not. */
+static int runnable(os_index *ix, request_rec *sub, const os_dir_conf *conf)
+{
+    os_identity *id;
+    const char *msg;
+    int status;
+
+    if (!conf || !os_identity_bound(conf)) {
+        return 1;
+    }
+    os_identity_private(ix->r, conf);
+    if (!listable(sub, conf)) {
+        return 0;
+    }
+    status = os_identity_resolve(sub, conf, NULL, &id, &msg);
+    os_identity_headers(ix->r, id);
+    return status == OK;
+}
+
 /* Renders each export of r's virtual host a client could download, in
  * config order. */
 static void each_export(os_index *ix, os_index_render *render)
@@ -150,7 +178,7 @@ static void each_export(os_index *ix, os_index_render *render)
         const os_dir_conf *conf =
             ap_get_module_config(sub->per_dir_config, &orderstream_module);
 
-        if (listable(sub, conf)) {
+        if (runnable(ix, sub, conf) && listable(sub, conf)) {
             render(ix, path, url, conf);
             ix->n++;
         }
@@ -348,7 +376,11 @@ static void html_export(os_index *ix, const char *path, const char *url,
     html_about(ix, conf, &rules);
     putf(ix, "<form method=\"get\" action=\"%s\">\n", href);
     for (i = 0; conf->params && i < conf->params->nelts; i++) {
-        html_param(ix, &APR_ARRAY_IDX(conf->params, i, os_param_decl));
+        const os_param_decl *d =
+            &APR_ARRAY_IDX(conf->params, i, os_param_decl);
+        if (!d->expr) { /* the server's own: no field */
+            html_param(ix, d);
+        }
     }
     if (rules.preview) {
         html_preview(ix, &rules);
@@ -406,7 +438,7 @@ static void json_export(os_index *ix, const char *path, const char *url,
 {
     apr_pool_t *p = ix->r->pool;
     os_params_rules rules;
-    int i;
+    int i, n;
 
     (void)path;
     os_config_params_rules(conf, &rules);
@@ -422,9 +454,13 @@ static void json_export(os_index *ix, const char *path, const char *url,
          rules.max_limit
              ? apr_psprintf(p, "%" APR_INT64_T_FMT, rules.max_limit)
              : "null");
-    for (i = 0; conf->params && i < conf->params->nelts; i++) {
-        put(ix, i ? "," : "");
-        json_param(ix, &APR_ARRAY_IDX(conf->params, i, os_param_decl));
+    for (i = 0, n = 0; conf->params && i < conf->params->nelts; i++) {
+        const os_param_decl *d =
+            &APR_ARRAY_IDX(conf->params, i, os_param_decl);
+        if (!d->expr) { /* the server's own: not the client's to give */
+            put(ix, n++ ? "," : "");
+            json_param(ix, d);
+        }
     }
     put(ix, "]}");
 }

@@ -371,7 +371,7 @@ static const char *declare_maxlength(os_param_decl *d, const char *v,
 }
 
 /* The options after the type; default= is checked once maxlength= is
- * known. */
+ * known. expr= is kept as text: parsing it needs httpd (os_config.c). */
 static const char *declare_options(os_param_decl *d, int argc,
                                    char *const argv[], const char **dflt,
                                    apr_pool_t *p)
@@ -392,10 +392,18 @@ static const char *declare_options(os_param_decl *d, int argc,
                 return err;
             }
         }
+        else if (!strncasecmp(o, "expr=", 5)) {
+            if (!o[5]) {
+                return apr_psprintf(p, "%s: expr= needs an expression",
+                                    d->name);
+            }
+            d->expr = o + 5;
+        }
         else {
             return apr_psprintf(p,
                                 "%s: \"%s\" is not an option: required, "
-                                "default=VALUE or maxlength=N",
+                                "default=VALUE, maxlength=N or "
+                                "expr=EXPRESSION",
                                 d->name, os_params_shown(o, p));
         }
     }
@@ -568,6 +576,14 @@ static const char *one(const char *name, const char *value, void *ctx,
         return apr_psprintf(p, "%s: not a parameter of this export",
                             os_params_shown(name, p));
     }
+    /* Even empty: a link that names a request-bound parameter was made
+     * in the belief that it could choose the value, and cannot. */
+    if (APR_ARRAY_IDX(rules->decls, i, os_param_decl).expr) {
+        return apr_psprintf(p,
+                            "%s: set by the server, not by the query "
+                            "string",
+                            name);
+    }
     /* Empty is absent, so "?since=&since=2023-01-01" (a form's empty
      * field, then the value) is since=2023-01-01; two values stay a 400. */
     if (!*value) {
@@ -590,8 +606,8 @@ static const char *absent(const os_params_rules *rules, os_params *out,
     for (i = 0; i < out->nvalues; i++) {
         const os_param_decl *d =
             &APR_ARRAY_IDX(rules->decls, i, os_param_decl);
-        if (out->values[i]) {
-            continue;
+        if (out->values[i] || d->expr) {
+            continue; /* given, or the server's (os_params_server) */
         }
         if (d->required) {
             return apr_psprintf(p, "%s: missing; expected %s", d->name,
@@ -618,4 +634,22 @@ const char *os_params_parse(const char *args, const os_params_rules *rules,
         return err;
     }
     return absent(rules, out, p);
+}
+
+const char *os_params_server(const os_params_rules *rules, os_params *out,
+                             int i, const char *v, int *missing, apr_pool_t *p)
+{
+    const os_param_decl *d = &APR_ARRAY_IDX(rules->decls, i, os_param_decl);
+
+    *missing = 0;
+    out->values[i] = NULL;
+    if (v && *v) {
+        return os_param_value(d, v, &out->values[i], p);
+    }
+    if (d->required) {
+        *missing = 1;
+        return apr_psprintf(p, "%s: missing", d->name);
+    }
+    out->values[i] = d->dflt;
+    return NULL;
 }

@@ -20,13 +20,18 @@ typedef enum {
 } os_param_type;
 
 /* One "OrderStreamParam NAME TYPE [required | default=VALUE]
- * [maxlength=N]"; the Nth declaration of a Location binds to $N. */
+ * [maxlength=N] [expr=EXPRESSION]"; the Nth declaration of a Location
+ * binds to $N. */
 typedef struct os_param_decl {
     const char *name;
     os_param_type type;
     int required;
     const char *dflt; /* value bound when absent, as normalised; NULL: none */
     int maxlength;    /* text: characters; 0 for the other types */
+    /* expr=: the text of an httpd expression whose value, per request,
+     * the server binds (os_identity.c); the query string may not name
+     * the parameter. NULL: a query-string parameter. */
+    const char *expr;
 } os_param_decl;
 
 /* Default maxlength of a text parameter. */
@@ -74,9 +79,21 @@ typedef struct os_params {
  * 'limit: expected a whole number from 0 to 100, got "abc"'. A parameter
  * that is not known, given twice, badly escaped or malformed is an error;
  * an empty one ("since=", as an HTML form sends an empty field) counts as
- * absent. */
+ * absent. A parameter declared with expr= is an error when named at all,
+ * even empty ("email: set by the server, not by the query string"), and
+ * is left NULL here: the server's value comes with os_params_server. */
 const char *os_params_parse(const char *args, const os_params_rules *rules,
                             os_params *out, apr_pool_t *p);
+
+/* Sets parameter i (declared with expr=) of out from v, the value the
+ * server found for it (NULL or "" is absent): the value as its type
+ * normalises it, else its default, else NULL. Returns NULL; or the 400
+ * message of os_param_value when v is not of the type; or, when it is
+ * required and absent, "NAME: missing" with *missing set to 1 (a 403: the
+ * request is not entitled to the export, rather than badly written). */
+const char *os_params_server(const os_params_rules *rules, os_params *out,
+                             int i, const char *v, int *missing,
+                             apr_pool_t *p);
 
 /* Called with each name=value pair of a query string, URL-decoded (a
  * pair without "=" has the value ""); returns NULL to go on, or the

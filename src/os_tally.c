@@ -4,11 +4,11 @@
 #include "os_tally.h"
 
 const char *const os_tally_outcomes[OS_TALLY_OUTCOMES] = {
-    "complete",  "client-gone",  "db-error",     "timeout", "rejected",
-    "group-too-large", "too-large", "writer-error", "other"
+    "complete",        "client-gone", "db-error",     "timeout", "rejected",
+    "group-too-large", "too-large",   "writer-error", "other"
 };
 
-const int os_tally_refusals[OS_TALLY_REFUSALS] = { 400, 406, 503 };
+const int os_tally_refusals[OS_TALLY_REFUSALS] = { 400, 403, 406, 503 };
 
 /* From a preview, answered in a tenth of a second, to a full export of
  * tens of millions of rows, which takes minutes (make bench: some 400,000

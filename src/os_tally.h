@@ -16,9 +16,10 @@ extern const char *const os_tally_outcomes[OS_TALLY_OUTCOMES];
 #define OS_TALLY_REJECTED 4 /* index of "rejected" */
 
 /* The outcome "rejected" once more, by the HTTP status it was answered
- * with: 400 (a bad query string), 406 (no acceptable format), 503 (no
- * connection). */
-#define OS_TALLY_REFUSALS 3
+ * with: 400 (a bad query string), 403 (a request-derived value absent or
+ * refused: OrderStreamParam expr= required, OrderStreamRole), 406 (no
+ * acceptable format), 503 (no connection). */
+#define OS_TALLY_REFUSALS 4
 extern const int os_tally_refusals[OS_TALLY_REFUSALS];
 
 /* The upper bounds (seconds) of the duration histogram's buckets; one

@@ -152,6 +152,11 @@ LoadModule authz_host_module $mods/mod_authz_host.so
 LoadModule status_module $mods/mod_status.so
 LoadModule slotmem_shm_module $mods/mod_slotmem_shm.so
 LoadModule dbd_module $mods/mod_dbd.so
+# conf/orderstream.conf's /my exports ask for a login
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authn_file_module $mods/mod_authn_file.so
+LoadModule auth_basic_module $mods/mod_auth_basic.so
+LoadModule authz_user_module $mods/mod_authz_user.so
 LoadModule orderstream_module "$so"
 StartServers 2
 ServerLimit 2
@@ -526,7 +531,8 @@ is get('/orderstream-metrics', method => 'POST',
     system($httpd, '-f', $conf, '-k', 'graceful');
     my $g = wait_for(10, sub { my $a = auto(); ($a->{ParentServerConfigGeneration} || 0) >= 3 && $a });
     is_deeply [sort keys %{ $g ? $g->{totals} : {} }],
-        ['/exports/catalogue.csv', '/exports/orders.csv', '/exports/product-totals.csv'],
+        ['/exports/catalogue.csv', '/exports/orders.csv', '/exports/product-totals.csv',
+         '/my/orders-rls.csv', '/my/orders.csv'],
         'a graceful restart into another config: the totals of its Locations';
     get('/exports/orders.csv?since=2023-01-01&until=2023-01-31');
     get('/exports/product-totals.csv');

@@ -80,7 +80,8 @@ static void tally_tests(void)
     ok(t.outcomes[2] == 1, "one db-error");
     ok(t.outcomes[OS_TALLY_REJECTED] == 3, "three rejected");
     ok(t.outcomes[OS_TALLY_OUTCOMES - 1] == 2, "unknown and NULL are other");
-    ok(t.refusals[0] == 1 && t.refusals[1] == 0 && t.refusals[2] == 1,
+    ok(t.refusals[0] == 1 && t.refusals[1] == 0 && t.refusals[2] == 0
+           && t.refusals[3] == 1,
        "refusals by status: one 400, one 503, a 500 in none");
     ok(t.rows == 19 && t.bytes == 181, "rows and bytes summed, negatives not");
     ok(t.buckets[0] == 3, "0.1 s, 0 s and a negative duration: le 0.1");

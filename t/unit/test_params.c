@@ -246,8 +246,11 @@ static void test_declare(void)
          "s: maxlength= wants a whole number from "
          "1 to 65536, got \"65537\"");
     decl("s text often",
-         "s: \"often\" is not an option: required, default=VALUE or "
-         "maxlength=N");
+         "s: \"often\" is not an option: required, default=VALUE, "
+         "maxlength=N or expr=EXPRESSION");
+    decl("email text expr=%{REMOTE_USER} required maxlength=254", NULL);
+    decl("store int expr=%{HTTP:X-Store} default=1", NULL);
+    decl("email text expr=", "email: expr= needs an expression");
     decl("a1234567890123456789012345678901234567890123456789012345678901234 "
          "int",
          "\"a1234567890123456789012345678901234567890123456789012345678901"
@@ -336,6 +339,80 @@ static void test_types(void)
     value("s text", "abc\xe2\x82", NULL);      /* cut short */
 }
 
+/* A request-bound parameter (expr=): never from the query string, even
+ * empty; left NULL by the parse, set by os_params_server. want: the
+ * message, or the values joined as parse() joins them. */
+static void server(const char *args, const char *v, const char *want,
+                   int want_missing)
+{
+    static const char *const lines[] = {
+        "since date", "email text expr=%{REMOTE_USER} required maxlength=5",
+        "store int expr=%{HTTP:X-Store} default=7", NULL
+    };
+    apr_array_header_t *decls = apr_array_make(pool, 4, sizeof(os_param_decl));
+    os_params_rules rules = { 1, 0, decls, 0 };
+    os_params out;
+    const char *const *l;
+    const char *err, *got = "";
+    char *what = apr_psprintf(pool, "%s <- %s", args, v ? v : "(null)");
+    int i, missing = -1;
+
+    for (l = lines; *l; l++) {
+        if (declare(apr_array_push(decls), *l)) {
+            result(0, *l, "declaration refused", "accepted");
+            return;
+        }
+    }
+    err = os_params_parse(args, &rules, &out, pool);
+    if (!err && (out.values[1] || out.values[2])) {
+        result(0, what, "a request-bound value from the parse", "NULL");
+        return;
+    }
+    if (!err) {
+        err = os_params_server(&rules, &out, 1, v, &missing, pool);
+    }
+    if (!err) {
+        err = os_params_server(&rules, &out, 2, NULL, &missing, pool);
+    }
+    if (!err) {
+        for (i = 0; i < out.nvalues; i++) {
+            got = apr_pstrcat(pool, got, i ? "|" : "",
+                              out.values[i] ? out.values[i] : "NULL", NULL);
+        }
+    }
+    result(!strcmp(err ? err : got, want)
+               && (want_missing < 0 || missing == want_missing),
+           what, err ? err : got, want);
+}
+
+static void test_server(void)
+{
+    server("since=2024-01-01", "a@b.c", "2024-01-01|a@b.c|7", 0);
+    server("", "a@b", "NULL|a@b|7", 0);
+    server("email=a@b", "a@b",
+           "email: set by the server, not by the query "
+           "string",
+           -1);
+    server("email=", "a@b",
+           "email: set by the server, not by the query "
+           "string",
+           -1);
+    server("email", "a@b",
+           "email: set by the server, not by the query "
+           "string",
+           -1);
+    server("store=3", "a@b",
+           "store: set by the server, not by the query "
+           "string",
+           -1);
+    server("", "", "email: missing", 1);
+    server("", NULL, "email: missing", 1);
+    server("", "abcdef",
+           "email: expected UTF-8 text of at most 5 characters, got "
+           "\"abcdef\"",
+           0);
+}
+
 static void test_parse(void)
 {
     static const char *const shop[] = { "since date", "until date",
@@ -389,6 +466,7 @@ int main(void)
     test_declare();
     test_types();
     test_parse();
+    test_server();
 
     printf("%d passed, %d failed\n", passed, failed);
     apr_pool_destroy(pool);

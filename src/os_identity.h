@@ -1,0 +1,84 @@
+/* os_identity.h: who is asking. The values an export takes from the
+ * request itself rather than from its query string, written as httpd
+ * string expressions in the config (ap_expr: "%{REMOTE_USER}",
+ * "%{HTTP:X-Store}", "%{env:TENANT}"): OrderStreamParam ... expr=,
+ * OrderStreamSetting and OrderStreamRole. */
+#ifndef OS_IDENTITY_H
+#define OS_IDENTITY_H
+
+#include <http_config.h>
+#include <httpd.h>
+
+#include "os_cursor.h"
+#include "os_params.h"
+
+struct os_dir_conf;
+
+/* A value from the config: a literal, or an expression evaluated for each
+ * request. */
+typedef struct os_identity_value os_identity_value;
+
+/* One OrderStreamSetting NAME VALUE|expr=EXPRESSION. */
+typedef struct os_identity_setting {
+    const char *name;
+    const os_identity_value *value;
+} os_identity_setting;
+
+/* arg as a value: "expr=EXPRESSION" is an httpd string expression, parsed
+ * now (a syntax error fails the config test); anything else a literal.
+ * Returns NULL with *err the parser's message (without the directive's
+ * name). */
+os_identity_value *os_identity_value_parse(cmd_parms *cmd, const char *arg,
+                                           const char **err);
+
+/* Whether v is an expression (its value depends on the request). */
+int os_identity_value_is_expr(const os_identity_value *v);
+
+/* The literal of v; NULL for an expression. */
+const char *os_identity_value_literal(const os_identity_value *v);
+
+/* NULL when name is a custom setting PostgreSQL accepts (two or more
+ * identifiers joined by dots, as "shop.customer"), else why not. */
+const char *os_identity_setting_name_check(const char *name, apr_pool_t *p);
+
+/* NULL when role can be handed to PostgreSQL, else why not (empty, not
+ * UTF-8, longer than 63 bytes, or "none"). */
+const char *os_identity_role_check(const char *role, apr_pool_t *p);
+
+/* Whether anything of conf depends on the request: an expr= parameter, or
+ * a setting or role given as an expression. */
+int os_identity_bound(const struct os_dir_conf *conf);
+
+/* When conf depends on the request: Cache-Control: private on r's every
+ * response (err_headers_out: errors too), before anything is decided, so
+ * that no shared cache hands one visitor's answer to another. */
+void os_identity_private(request_rec *r, const struct os_dir_conf *conf);
+
+/* What one request resolved: see os_identity_resolve. */
+typedef struct os_identity os_identity;
+
+/* Evaluates conf's expressions for r: the expr= parameters into
+ * params->values (params may be NULL: only checked), the settings and the
+ * role into what os_identity_local returns. *out is always set (for
+ * os_identity_headers). Returns OK, or:
+ *   HTTP_BAD_REQUEST: a value is not of its parameter's type, or a
+ *     setting's is not UTF-8; *msg is for the client ("NAME: expected");
+ *   HTTP_FORBIDDEN: a required parameter is absent, or the role is empty
+ *     or unusable; *msg is for the log;
+ *   HTTP_INTERNAL_SERVER_ERROR: an expression failed to evaluate (httpd
+ *     has logged it); *msg is for the log. */
+int os_identity_resolve(request_rec *r, const struct os_dir_conf *conf,
+                        os_params *params, os_identity **out,
+                        const char **msg);
+
+/* When id depends on the request: Cache-Control: private, as
+ * os_identity_private, and Vary naming the request headers the
+ * expressions read (Authorization for %{REMOTE_USER}), on r's every
+ * response. Nothing otherwise. */
+void os_identity_headers(request_rec *r, const os_identity *id);
+
+/* The settings and role for the export's transaction; NULL when there are
+ * none. */
+const os_cursor_local *os_identity_local(const os_identity *id);
+
+#endif /* OS_IDENTITY_H */

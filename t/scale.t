@@ -119,7 +119,7 @@ body_ok('os_bouncer', '/exports/catalogue.csv', $want_cat,
 # NDJSON: the same body as the default server's (a direct connection to the
 # primary), one line per order.
 {
-    my $direct = get(undef, '/exports/orders.csv?format=ndjson');
+    my $direct = get('default', '/exports/orders.csv?format=ndjson');
     my $pooled = get('os_bouncer', '/exports/orders.csv?format=ndjson');
     is $pooled->code, 200, 'PgBouncer: ?format=ndjson answers 200';
     like $pooled->header('Content-Type') // '', qr{^application/x-ndjson\b},

@@ -552,9 +552,8 @@ int os_index_handler(request_rec *r)
         apr_table_setn(r->headers_out, "Content-Security-Policy",
                        OS_INDEX_CSP);
     }
-    if (r->header_only) {
-        return OK; /* HEAD: no subrequests for a body nobody reads */
-    }
+    /* HEAD too: which exports are listed, and so Cache-Control and Vary,
+     * come from the subrequests; httpd drops the body of a HEAD. */
     ix.r = r;
     ix.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     if (json) {

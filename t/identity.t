@@ -36,7 +36,7 @@ use OrderStreamTest qw(conf_locations repo_conf copy_csv csv_line lf_to_crlf
                        httpd_config_test wait_no_idle_in_transaction
                        unique_tag wait_outcome_line);
 
-plan tests => 159;
+plan tests => 160;
 
 my $shop = repo_conf('orderstream.conf');
 my $customers = $ENV{OS_CUSTOMERS}
@@ -472,6 +472,11 @@ sub page {
         [ '/id/state', '/id/optional', '/id/role/missing', '/id/role/forbidden' ],
         'os_identity, anonymous, no header: the exports it could run';
     is $res->header('Cache-Control'), 'private', 'the page says private';
+    Apache::TestRequest::module('os_identity');
+    my $head = Apache::TestRequest::HEAD('/downloads');
+    ok $head->code == 200 && ($head->header('Cache-Control') // '') eq 'private'
+        && $head->content eq '',
+        'HEAD of the page: no body, Cache-Control: private as for GET';
     ($res, @s) = page('os_identity', auth($emails[0]),
                       'X-Shop-Customer' => $emails[0], 'X-Tenant' => $emails[0],
                       'X-Shop-Role' => 'shop_customer');

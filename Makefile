@@ -126,6 +126,13 @@ t/unit/test_metrics: t/unit/test_metrics.c src/os_metrics.c src/os_metrics.h \
 	    -o $@ t/unit/test_metrics.c src/os_metrics.c src/os_tally.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
+# OrderStreamMinRate's window and OrderStreamMaxDuration, on a made-up
+# clock.
+t/unit/test_pace: t/unit/test_pace.c src/os_pace.c src/os_pace.h
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_pace.c src/os_pace.c \
+	    $(shell $(APR_CONFIG) --link-ld)
+
 # The XLSX writer with libarchive and zlib, no server. Reads workbooks back
 # with Debian's python3 and its openpyxl (/usr/bin/python3: not whatever
 # python3 comes first in PATH).
@@ -144,7 +151,7 @@ bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) src/os_csv.c
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
 
 UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
-	t/unit/test_xlsx t/unit/test_metrics
+	t/unit/test_xlsx t/unit/test_metrics t/unit/test_pace
 # Leaks count as errors: the XLSX writer's pool cleanup must free
 # libarchive's and zlib's malloc'd state when a download is abandoned.
 # test_metrics --print is a scrape as the module writes it: promtool

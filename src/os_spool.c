@@ -81,10 +81,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 
 #include <apr_atomic.h>
@@ -134,6 +136,7 @@ struct os_spool {
     int h2;             /* a mod_http2 stream: no core filter below */
     int feed;           /* a filter below reads FILE buckets into memory */
     int used;           /* something went to the file */
+    int to_client;      /* a wait lasts until the client acknowledged it all */
     apr_off_t size;     /* bytes in the file */
     apr_off_t passed;   /* of them, passed down as FILE buckets */
     apr_off_t statted;  /* size at the last look at the free space */
@@ -149,6 +152,8 @@ struct os_spool {
  * cannot be written is a config mistake, said once, not per download. */
 static apr_uint32_t warned_make, warned_write, warned_full;
 
+/* (A variable, not an argument of ap_log_rerror: that macro evaluates
+ * its level more than once.) */
 static int level_once(apr_uint32_t *flag)
 {
     return apr_atomic_cas32(flag, 1, 0) == 0 ? APLOG_WARNING : APLOG_DEBUG;
@@ -215,8 +220,8 @@ static int open_file(os_spool *s)
     }
     err = make_nameless(dir, r->pool, &s->fd);
     if (err) {
-        ap_log_rerror(APLOG_MARK, level_once(&warned_make),
-                      APR_FROM_OS_ERROR(err), r,
+        int level = level_once(&warned_make);
+        ap_log_rerror(APLOG_MARK, level, APR_FROM_OS_ERROR(err), r,
                       OSLOGNO(00050) "cannot make a spool file in %s: "
                                      "slow clients are waited for "
                                      "(OrderStreamSpoolDir)",
@@ -234,6 +239,7 @@ static int open_file(os_spool *s)
 static int disk_has_room(os_spool *s)
 {
     struct statvfs v;
+    int level;
 
     s->statted = s->size;
     if (fstatvfs(s->fd, &v) || !v.f_blocks
@@ -241,7 +247,8 @@ static int disk_has_room(os_spool *s)
             >= (double)v.f_blocks * OS_SPOOL_KEEP_FREE_PERCENT) {
         return 1;
     }
-    ap_log_rerror(APLOG_MARK, level_once(&warned_full), 0, s->r,
+    level = level_once(&warned_full);
+    ap_log_rerror(APLOG_MARK, level, 0, s->r,
                   OSLOGNO(00052) "the spool's file system (%s) has less "
                                  "than %d%% free: slow clients are waited "
                                  "for",
@@ -298,7 +305,8 @@ static apr_status_t spool_write(os_spool *s, apr_bucket_brigade *piece)
         }
     }
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, level_once(&warned_write), rv, s->r,
+        int level = level_once(&warned_write);
+        ap_log_rerror(APLOG_MARK, level, rv, s->r,
                       OSLOGNO(00051) "cannot write the spool file in %s: "
                                      "this client is waited for",
                       s->dir);
@@ -392,7 +400,23 @@ static apr_off_t reader_at(os_spool *s)
     return at < 0 ? 0 : at;
 }
 
-/* *dry: nothing passed down so far waits in httpd any more. */
+/* Bytes the kernel holds for the client, sent or not, that it has not
+ * acknowledged yet; 0 if unknown. */
+static int unacked(os_spool *s)
+{
+    apr_socket_t *sock = ap_get_conn_socket(s->r->connection);
+    apr_os_sock_t fd;
+    int n = 0;
+
+    if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS
+        || ioctl(fd, SIOCOUTQ, &n)) {
+        return 0;
+    }
+    return n;
+}
+
+/* *dry: nothing passed down so far waits in httpd any more (and, with
+ * to_client, in the kernel either). */
 static apr_status_t probe(os_spool *s, int *dry)
 {
     apr_status_t rv = APR_SUCCESS;
@@ -402,7 +426,8 @@ static apr_status_t probe(os_spool *s, int *dry)
         return s->r->connection->aborted ? APR_ECONNABORTED : APR_SUCCESS;
     }
     rv = kick(s);
-    *dry = !s->r->connection->data_in_output_filters;
+    *dry = !s->r->connection->data_in_output_filters
+        && (!s->to_client || !unacked(s));
     return rv;
 }
 
@@ -464,13 +489,15 @@ static apr_status_t judged(os_spool *s, os_pace_verdict v)
     return s->bound;
 }
 
-/* Sleeps until the socket takes more or a tick passes. */
+/* Sleeps until the socket takes more or a tick passes. Without a socket
+ * of its own (HTTP/2), or with nothing left in httpd for it (the wait is
+ * for the client's acknowledgements), there is nothing to poll for. */
 static int wait_writable(os_spool *s, apr_interval_time_t most)
 {
     apr_pollfd_t pfd = { 0 };
     apr_int32_t n = 0;
 
-    if (s->h2) {
+    if (s->h2 || !s->r->connection->data_in_output_filters) {
         apr_sleep(most < OS_SPOOL_H2_TICK ? most : OS_SPOOL_H2_TICK);
         return 0;
     }
@@ -732,6 +759,7 @@ apr_status_t os_spool_drain(os_spool *s)
         return APR_SUCCESS;
     }
     rv = s->feed ? feed(s) : pass_file(s, s->size);
+    s->to_client = 1;
     return rv == APR_SUCCESS ? wait_dry(s) : rv;
 }
 

@@ -44,9 +44,10 @@ const char *os_spool_bound(apr_status_t rv);
 int os_spool_used(const os_spool *spool);
 
 /* Waits (as the filter would, within the bounds and httpd's Timeout)
- * until nothing of the response is left in httpd's buffers: before a
- * close-delimited response is ended with a reset, which would drop it.
- * APR_SUCCESS, or why the wait ended. */
+ * until nothing of the response is left in httpd's buffers, nor
+ * unacknowledged in the kernel's: before a close-delimited response is
+ * ended with a reset, which would drop it. APR_SUCCESS, or why the wait
+ * ended. */
 apr_status_t os_spool_drain(os_spool *spool);
 
 #endif /* OS_SPOOL_H */

@@ -35,7 +35,7 @@ my $curl = `command -v curl 2>/dev/null`;
 chomp $curl;
 my $h2 = $curl && `"$curl" --version 2>/dev/null` =~ /\bHTTP2\b/;
 
-plan tests => 86, need need_module('http2'), need need_module('deflate'),
+plan tests => 87, need need_module('http2'), need need_module('deflate'),
     need { 'curl with HTTP/2 support' => $h2 },
     need { 'OS_SPOOL_DIR (set by t/run)' => $ENV{OS_SPOOL_DIR} };
 
@@ -224,19 +224,22 @@ sub curl_bg {
 
 {
     my $url = Apache::TestRequest::module2url('os_slow',
-        { scheme => 'http', path => '/slow/big' });
+        { scheme => 'http', path => '/slow/huge' });
+    my $huge = copy_csv(location_sql('/slow/huge', $conf));
     my $tag = unique_tag('h2-spooled');
     my $pid = curl_bg("$dir/h2", '--http2-prior-knowledge', '--limit-rate',
-                      '2M', '-H', "X-Test-Tag: $tag", $url);
+                      '4M', '-H', "X-Test-Tag: $tag", $url);
     sleep 1;
-    my $busy = wait_busy(0, 3);
+    my $busy = wait_busy(0, 1);
+    my $fds = spool_fds();
     my $running = waitpid($pid, POSIX::WNOHANG()) == 0;
     is $busy, 0, 'h2c: the transaction ended while curl still reads';
+    ok $fds >= 1, "h2c: meanwhile a spool file was open ($fds)";
     ok $running, 'h2c: curl was still reading then';
     waitpid $pid, 0;
     is $? >> 8, 0, 'h2c: curl succeeds';
     my $body = do { local $/; open my $fh, '<:raw', "$dir/h2"; <$fh> } // '';
-    ok $body eq $big, 'h2c: the body equals COPY (' . length($body) . ' bytes)';
+    ok $body eq $huge, 'h2c: the body equals COPY (' . length($body) . ' bytes)';
     is outcome_of($tag)->{outcome}, 'complete', 'h2c: outcome complete';
     no_spool_left('h2c');
 }

@@ -8,7 +8,8 @@
 #   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
 #   make test     C unit tests, the fuzz targets' committed inputs, and the
 #                 Apache::Test suite
-#   make stress   32 clients x 100 downloads with disconnects (not in CI)
+#   make stress   100 downloads with disconnects and 12 slow readers, with
+#                 and without the spool (not in CI)
 #   make bench    export vs psql COPY vs static file, size sweep, concurrency
 #                 (not in make test; results in .bench/results-latest.txt)
 #   make bench/xlsx_writer  the XLSX writer alone (bench/xlsx_writer.c)

@@ -1,14 +1,16 @@
 /* os_limit.c: a counting gate in front of mod_dbd's pool.
  *
- * mod_dbd's ap_dbd_acquire blocks with no timeout when all DBDMax
- * connections of the child are in use, and an export holds its connection
- * for as long as its client takes to download. Left alone, one slow client
- * too many makes every further export hang. So each child counts the
- * exports it runs per virtual host and lets one through to ap_dbd_acquire
- * only while a connection is free, waiting on a condition variable with a
- * deadline otherwise. (Other modules sharing the pool, such as
- * mod_authn_dbd, hold connections only for a query, which the gate does
- * not count.)
+ * mod_dbd's ap_dbd_open (and ap_dbd_acquire) blocks with no timeout when
+ * all DBDMax connections of the child are in use, and an export holds its
+ * connection until its last row is read, or longer when its client is
+ * slower than its spool (os_spool.c). Left alone, one export too many
+ * makes every further export hang. So each child counts the exports that
+ * hold a connection per virtual host and lets one through to mod_dbd only
+ * while a connection is free, waiting on a condition variable with a
+ * deadline otherwise; an export leaves the count when it gives its
+ * connection back (os_conn.c), not when its response ends. (Other modules
+ * sharing the pool, such as mod_authn_dbd, hold connections only for a query,
+ * which the gate does not count.)
  *
  * mod_dbd does not export its configuration, so DBDMax and DBDPersist are
  * read from the parsed config tree, with mod_dbd's defaults and its merge

@@ -135,7 +135,6 @@ struct os_spool {
     int failed;         /* no spool for the rest of this response */
     int h2;             /* a mod_http2 stream: no core filter below */
     int feed;           /* a filter below reads FILE buckets into memory */
-    int used;           /* something went to the file */
     int to_client;      /* a wait lasts until the client acknowledged it all */
     apr_off_t size;     /* bytes in the file */
     apr_off_t passed;   /* of them, passed down as FILE buckets */
@@ -164,11 +163,6 @@ const char *os_spool_bound(apr_status_t rv)
     return rv == OS_SPOOL_TOO_SLOW ? "too-slow"
         : rv == OS_SPOOL_TOO_LONG  ? "too-long"
                                    : NULL;
-}
-
-int os_spool_used(const os_spool *spool)
-{
-    return spool && spool->used;
 }
 
 /* ---- the file ----------------------------------------------------------- */
@@ -314,7 +308,6 @@ static apr_status_t spool_write(os_spool *s, apr_bucket_brigade *piece)
         return rv;
     }
     s->size = at;
-    s->used = 1;
     apr_brigade_cleanup(piece);
     return APR_SUCCESS;
 }
@@ -747,6 +740,9 @@ os_spool *os_spool_add(request_rec *r, apr_off_t limit, const char *dir,
     apr_pool_create(&s->wrap, r->pool);
     apr_pool_tag(s->wrap, "orderstream_spool");
     s->f = ap_add_output_filter(OS_SPOOL_FILTER, s, r, c);
+    if (!s->f) {
+        return NULL; /* never registered: the export runs as before */
+    }
     s->feed = !s->h2 && needs_feeding(s->f);
     return s;
 }

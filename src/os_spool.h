@@ -31,17 +31,14 @@ void os_spool_register(void);
  * waits and bounds); dir: where the file goes (NULL: httpd's temporary
  * directory); pace: the bounds, which the filter checks on every pass and
  * while it waits. Allocated from r->pool; the file, if one is made, is
- * closed with it. */
+ * closed with it. NULL if the filter could not be added (the functions
+ * below accept NULL). */
 os_spool *os_spool_add(request_rec *r, apr_off_t limit, const char *dir,
                        os_pace *pace);
 
 /* The outcome note a pass status stands for: "too-slow", "too-long", or
  * NULL for any other status. */
 const char *os_spool_bound(apr_status_t rv);
-
-/* Bytes the file holds now that the client has not been sent yet may
- * still be there: whether anything of this response went to the file. */
-int os_spool_used(const os_spool *spool);
 
 /* Waits (as the filter would, within the bounds and httpd's Timeout)
  * until nothing of the response is left in httpd's buffers, nor

@@ -8,7 +8,8 @@
 #   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
 #   make test     C unit tests, the fuzz targets' committed inputs, and the
 #                 Apache::Test suite
-#   make stress   32 clients x 100 downloads with disconnects (not in CI)
+#   make stress   100 downloads with disconnects and 12 slow readers, with
+#                 and without the spool (not in CI)
 #   make bench    export vs psql COPY vs static file, size sweep, concurrency
 #                 (not in make test; results in .bench/results-latest.txt)
 #   make bench/xlsx_writer  the XLSX writer alone (bench/xlsx_writer.c)
@@ -129,6 +130,13 @@ t/unit/test_metrics: t/unit/test_metrics.c src/os_metrics.c src/os_metrics.h \
 	    src/os_utf8.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
+# OrderStreamMinRate's window and OrderStreamMaxDuration, on a made-up
+# clock.
+t/unit/test_pace: t/unit/test_pace.c src/os_pace.c src/os_pace.h
+	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_pace.c src/os_pace.c \
+	    $(shell $(APR_CONFIG) --link-ld)
+
 # The XLSX writer with libarchive and zlib, no server. Reads workbooks back
 # with Debian's python3 and its openpyxl (/usr/bin/python3: not whatever
 # python3 comes first in PATH).
@@ -147,7 +155,7 @@ bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) src/os_csv.c
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
 
 UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
-	t/unit/test_xlsx t/unit/test_metrics
+	t/unit/test_xlsx t/unit/test_metrics t/unit/test_pace
 # Leaks count as errors: the XLSX writer's pool cleanup must free
 # libarchive's and zlib's malloc'd state when a download is abandoned.
 # test_metrics --print is a scrape as the module writes it: promtool
@@ -194,6 +202,7 @@ $(eval $(call fuzz_target,sql,src/os_sql.c))
 $(eval $(call fuzz_target,csv,src/os_csv.c))
 $(eval $(call fuzz_target,tsv,src/os_format.c))
 $(eval $(call fuzz_target,json,src/os_format.c))
+$(eval $(call fuzz_target,xlsx,src/os_xlsx_cell.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
 
 # The committed inputs of target $$t (seeds and regression inputs), as

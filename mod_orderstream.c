@@ -5,7 +5,8 @@
  * in src/: os_config (directives), os_handler (the request), os_output (the
  * brigade), os_cursor (libpq), os_csv (the format), os_index (the download
  * page), os_status (running exports and totals in shared memory), shown by
- * os_status_page (mod_status) and os_scrape (Prometheus).
+ * os_status_page (mod_status) and os_scrape (Prometheus), os_spool (slow
+ * clients: the spool file and the bounds on their pace).
  */
 #include "src/os_private.h"
 
@@ -16,16 +17,19 @@
 #include <mod_status.h>
 
 #include "src/os_config.h"
+#include "src/os_conn.h"
 #include "src/os_handler.h"
 #include "src/os_index.h"
 #include "src/os_limit.h"
 #include "src/os_scrape.h"
+#include "src/os_spool.h"
 #include "src/os_status.h"
 #include "src/os_status_page.h"
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     os_limit_child_init(pchild, s);
+    os_conn_child_init();
     os_status_child_init(pchild, s);
 }
 
@@ -57,6 +61,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(os_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(os_index_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(os_scrape_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The spool filter, and its log_transaction hook (before the access
+     * log's). */
+    os_spool_register();
 }
 
 /* Not AP_DECLARE_MODULE: os_private.h already says APLOG_USE_MODULE. */

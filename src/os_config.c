@@ -45,6 +45,19 @@
  * order and far below what would hurt a client. */
 #define OS_DEFAULT_MAX_GROUP_ROWS 10000
 #define OS_MAX_GROUP_ROWS 10000000
+/* Slow clients: README, "Slow clients", says how these were chosen.
+ * The spool holds a whole 1,000,000-row shop export (92 MB of CSV), so
+ * an export of that size releases the database within seconds whatever
+ * the client; ten such downloads at once are 1.3 GB of disk. */
+#define OS_DEFAULT_SPOOL ((apr_off_t)128 * 1024 * 1024)
+/* 1 KB/s over a minute of waiting: a crawl, far below the slowest phone
+ * (GPRS carries 4-5 KB/s), which still gets its export whole. */
+#define OS_DEFAULT_MIN_RATE 1024
+#define OS_DEFAULT_MIN_RATE_WINDOW apr_time_from_sec(60)
+/* Half an hour holding a connection: an export past the spool (a
+ * 2,000,000-row export, 2 GB) to a client at 1.5 MB/s; past it, a VACUUM
+ * held back longer costs more than such a download is worth. */
+#define OS_DEFAULT_MAX_DURATION apr_time_from_sec(30 * 60)
 
 APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
 
@@ -72,6 +85,9 @@ void *os_config_create_dir(apr_pool_t *p, char *dir)
     conf->group_by = -1;
     conf->id = -1;
     conf->status = -1;
+    conf->spool = -1;
+    conf->min_rate = -1;
+    conf->max_duration = -1;
     return conf;
 }
 
@@ -151,6 +167,13 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         ? add->section
         : base->section;
     conf->status = add->status != -1 ? add->status : base->status;
+    conf->spool = add->spool != -1 ? add->spool : base->spool;
+    conf->spool_dir = add->spool_dir ? add->spool_dir : base->spool_dir;
+    conf->min_rate = add->min_rate != -1 ? add->min_rate : base->min_rate;
+    conf->min_rate_window =
+        add->min_rate != -1 ? add->min_rate_window : base->min_rate_window;
+    conf->max_duration =
+        add->max_duration != -1 ? add->max_duration : base->max_duration;
     return conf;
 }
 
@@ -215,6 +238,33 @@ int os_config_xlsx_level(const os_dir_conf *conf)
 int os_config_status(const os_dir_conf *conf)
 {
     return conf->status != 0;
+}
+
+apr_off_t os_config_spool(const os_dir_conf *conf)
+{
+    return conf->spool < 0 ? OS_DEFAULT_SPOOL : conf->spool;
+}
+
+const char *os_config_spool_dir(const os_dir_conf *conf)
+{
+    return conf->spool_dir;
+}
+
+apr_uint64_t os_config_min_rate(const os_dir_conf *conf,
+                                apr_interval_time_t *window)
+{
+    if (conf->min_rate < 0) {
+        *window = OS_DEFAULT_MIN_RATE_WINDOW;
+        return OS_DEFAULT_MIN_RATE;
+    }
+    *window = conf->min_rate_window;
+    return (apr_uint64_t)conf->min_rate;
+}
+
+apr_interval_time_t os_config_max_duration(const os_dir_conf *conf)
+{
+    return conf->max_duration < 0 ? OS_DEFAULT_MAX_DURATION
+                                  : conf->max_duration;
 }
 
 int os_config_fetch_rows(const os_dir_conf *conf)
@@ -783,6 +833,114 @@ static const char *set_acquire_timeout(cmd_parms *cmd, void *dconf,
     return parse_duration(cmd, arg, &((os_dir_conf *)dconf)->acquire_timeout);
 }
 
+/* A size: a whole number of bytes, or of K, M or G (1024-based), from lo
+ * to hi bytes. */
+static const char *parse_size(cmd_parms *cmd, const char *arg, apr_int64_t lo,
+                              apr_int64_t hi, apr_int64_t *out)
+{
+    static const char units[] = "KMG";
+    const char *u;
+    char *end;
+    apr_int64_t n;
+    int shift = 0;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (*end && !end[1] && (u = strchr(units, apr_toupper(*end)))) {
+        shift = 10 * (int)(u - units + 1);
+        end++;
+    }
+    if (errno || end == arg || *end || n < 0 || n > (hi >> shift)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: \"%s\" is not a size such as 512K, 128M "
+                            "or 1G from %" APR_INT64_T_FMT
+                            " to %" APR_INT64_T_FMT " bytes",
+                            cmd->cmd->name, arg, lo, hi);
+    }
+    n <<= shift;
+    if (n < lo) {
+        return apr_psprintf(
+            cmd->pool, "%s: \"%s\" is less than %" APR_INT64_T_FMT " bytes",
+            cmd->cmd->name, arg, lo);
+    }
+    *out = n;
+    return NULL;
+}
+
+/* At least two pieces of output (os_spool.c); at most a terabyte. */
+#define OS_SPOOL_MIN ((apr_int64_t)64 * 1024)
+#define OS_SPOOL_MAX ((apr_int64_t)1024 * 1024 * 1024 * 1024)
+
+static const char *set_spool(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    os_dir_conf *conf = dconf;
+    apr_int64_t n;
+    const char *err;
+
+    if (!strcasecmp(arg, "off")) {
+        conf->spool = 0;
+        return NULL;
+    }
+    err = parse_size(cmd, arg, OS_SPOOL_MIN, OS_SPOOL_MAX, &n);
+    if (!err) {
+        conf->spool = (apr_off_t)n;
+    }
+    return err;
+}
+
+/* An absolute path to a directory that exists now (whether httpd's
+ * children may write there shows only at run time, and is logged). */
+static const char *set_spool_dir(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_finfo_t fi;
+
+    if (*arg != '/' || apr_stat(&fi, arg, APR_FINFO_TYPE, cmd->temp_pool)
+        || fi.filetype != APR_DIR) {
+        return apr_psprintf(cmd->pool,
+                            "OrderStreamSpoolDir: \"%s\" is not the "
+                            "absolute path of a directory",
+                            arg);
+    }
+    ((os_dir_conf *)dconf)->spool_dir = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+/* BYTES per second, K or M allowed, at most a GB; the window in whole
+ * seconds, up to an hour. */
+static const char *set_min_rate(cmd_parms *cmd, void *dconf, const char *arg,
+                                const char *secs)
+{
+    os_dir_conf *conf = dconf;
+    const char *err;
+    apr_int64_t n;
+    int s = 60;
+
+    if (!strcasecmp(arg, "off") && !secs) {
+        conf->min_rate = 0;
+        conf->min_rate_window = 0;
+        return NULL;
+    }
+    err = parse_size(cmd, arg, 1, (apr_int64_t)1024 * 1024 * 1024, &n);
+    if (!err && secs) {
+        err = set_int(cmd, secs, 1, 3600, &s);
+    }
+    if (!err) {
+        conf->min_rate = n;
+        conf->min_rate_window = apr_time_from_sec(s);
+    }
+    return err;
+}
+
+static const char *set_max_duration(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    if (!strcasecmp(arg, "off")) {
+        ((os_dir_conf *)dconf)->max_duration = 0;
+        return NULL;
+    }
+    return parse_duration(cmd, arg, &((os_dir_conf *)dconf)->max_duration);
+}
+
 #define OS_CONTEXT (RSRC_CONF | ACCESS_CONF)
 
 const command_rec os_config_cmds[] = {
@@ -855,6 +1013,19 @@ const command_rec os_config_cmds[] = {
     AP_INIT_FLAG("OrderStreamStatus", set_status, NULL, OS_CONTEXT,
                  "show the exports in mod_status and orderstream-metrics "
                  "and count them (default On)"),
+    AP_INIT_TAKE1("OrderStreamSpool", set_spool, NULL, OS_CONTEXT,
+                  "SIZE (K, M, G) or off: what a slow client has not taken "
+                  "yet goes to a temporary file up to SIZE; default 128M"),
+    AP_INIT_TAKE1("OrderStreamSpoolDir", set_spool_dir, NULL, OS_CONTEXT,
+                  "directory of the spool files; default httpd's "
+                  "temporary directory"),
+    AP_INIT_TAKE12("OrderStreamMinRate", set_min_rate, NULL, OS_CONTEXT,
+                   "BYTES [SECONDS] or off: cut a client that takes less "
+                   "than BYTES per second over SECONDS of waiting for it; "
+                   "default 1K 60"),
+    AP_INIT_TAKE1("OrderStreamMaxDuration", set_max_duration, NULL, OS_CONTEXT,
+                  "how long an export may hold its database connection, or "
+                  "off; default 30min"),
     { NULL }
 };
 

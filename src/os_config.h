@@ -75,6 +75,12 @@ typedef struct os_dir_conf {
      * which section its query came from; -1 for none. */
     int id;
     int status; /* OrderStreamStatus */
+    /* Slow clients (os_spool.c, os_pace.c); -1: unset. */
+    apr_off_t spool;                     /* OrderStreamSpool; 0: off */
+    const char *spool_dir;               /* OrderStreamSpoolDir */
+    apr_int64_t min_rate;                /* OrderStreamMinRate; 0: off */
+    apr_interval_time_t min_rate_window; /* its SECONDS */
+    apr_interval_time_t max_duration;    /* OrderStreamMaxDuration; 0: off */
 } os_dir_conf;
 
 /* The directive table, for the module record. */
@@ -133,6 +139,17 @@ const apr_array_header_t *os_config_sections(void);
 /* OrderStreamStatus: whether the section's exports are shown and counted
  * (os_status.c); on unless "Off". */
 int os_config_status(const os_dir_conf *conf);
+
+/* Slow clients: the most bytes a download's spool file may hold (0: no
+ * spool) and its directory (NULL: httpd's temporary directory); the rate
+ * a client must keep while the export waits for it, in bytes per second
+ * over *window (0: no bound); how long an export may hold its database
+ * connection (0: no bound). */
+apr_off_t os_config_spool(const os_dir_conf *conf);
+const char *os_config_spool_dir(const os_dir_conf *conf);
+apr_uint64_t os_config_min_rate(const os_dir_conf *conf,
+                                apr_interval_time_t *window);
+apr_interval_time_t os_config_max_duration(const os_dir_conf *conf);
 
 /* The rules for ?offset=&limit= (os_params.h). */
 void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules);

@@ -7,10 +7,14 @@
  *  2. only then the header row and the rows, batch by batch: a failure from
  *     here on ends the body as a cut download (os_out_fail), never as a
  *     short file that looks complete;
- *  3. COMMIT (which closes the cursors), then EOS.
- * A pre-cleanup on r->pool gives the connection back idle whatever happened
- * (with DBDPersist Off the connection lives in a subpool of r->pool, which
- * is destroyed before ordinary cleanups run: only a pre-cleanup is in time).
+ *  3. COMMIT (which closes the cursors) as soon as the last batch is in,
+ *     and the connection goes back to the pool (os_conn.c) while that
+ *     batch is written; then EOS. A client that cannot keep up gets what
+ *     it has not taken yet from a spool file (os_spool.c), so none of this
+ *     waits for it, within OrderStreamSpool; past that, the export waits
+ *     for it, within OrderStreamMinRate and OrderStreamMaxDuration.
+ * On every other path a pre-cleanup on r->pool gives the connection back
+ * idle (os_conn.c).
  */
 #include "os_private.h"
 
@@ -24,13 +28,15 @@
 #include <http_request.h>
 
 #include "os_config.h"
+#include "os_conn.h"
 #include "os_cursor.h"
 #include "os_format.h"
 #include "os_handler.h"
 #include "os_identity.h"
-#include "os_limit.h"
 #include "os_output.h"
+#include "os_pace.h"
 #include "os_render.h"
+#include "os_spool.h"
 #include "os_status.h"
 
 typedef struct os_export {
@@ -54,6 +60,10 @@ typedef struct os_export {
     os_status *st;          /* its slot in mod_status; NULL: none */
     /* OrderStreamSetting and OrderStreamRole (os_identity.c); NULL: none */
     const os_cursor_local *local;
+    os_conn *conn;   /* the pooled connection */
+    int done;        /* the rows are read: COMMIT was sent */
+    os_pace *pace;   /* OrderStreamMinRate, OrderStreamMaxDuration */
+    os_spool *spool; /* the output filter that spools and waits */
 } os_export;
 
 /* What the request notes say of an export, for LogFormat's %{...}n: the
@@ -63,12 +73,8 @@ typedef struct os_export {
 #define OS_DB_ERROR "db-error"
 #define OS_TIMEOUT "timeout"   /* statement_timeout (SQLSTATE 57014) */
 #define OS_REJECTED "rejected" /* 503, 403, 400 of ours: nothing ran */
-
-static apr_status_t release_clean(void *cur)
-{
-    os_cursor_abort(cur);
-    return APR_SUCCESS;
-}
+#define OS_TOO_SLOW "too-slow" /* OrderStreamMinRate */
+#define OS_TOO_LONG "too-long" /* OrderStreamMaxDuration */
 
 /* A 503 the client may retry: says when, and why in the error log (a
  * limit reached under load is a warning; no connection at all, an error). */
@@ -85,62 +91,49 @@ static int unavailable(os_export *ex, int level, const char *why)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* Waits for a free pooled connection (os_limit.c says why we count). */
-static int take_slot(os_export *ex)
+/* Borrows a connection (waiting for one if every connection of the
+ * pool is held by exports: os_limit.c says why we count) and arranges
+ * for it to go back clean. */
+static int acquire(os_export *ex)
 {
+    request_rec *r = ex->r;
     const os_dir_conf *conf = ex->conf;
     apr_interval_time_t wait = os_config_acquire_timeout(conf);
 
-    switch (os_limit_enter(ex->r, os_config_max_concurrent(conf), wait)) {
-    case OS_SLOT_FULL:
+    switch (os_conn_open(r, os_config_max_concurrent(conf), wait, &ex->conn)) {
+    case OS_CONN_FULL:
         return unavailable(
             ex, APLOG_WARNING,
-            apr_psprintf(ex->r->pool,
+            apr_psprintf(r->pool,
                          "OrderStreamMaxConcurrent %d reached in "
                          "this child",
                          os_config_max_concurrent(conf)));
-    case OS_SLOT_TIMEOUT:
+    case OS_CONN_TIMEOUT:
         return unavailable(
             ex, APLOG_WARNING,
-            apr_psprintf(ex->r->pool,
+            apr_psprintf(r->pool,
                          "every pooled connection (DBDMax) stayed "
                          "busy for OrderStreamAcquireTimeout %" APR_TIME_T_FMT
                          " ms",
                          apr_time_as_msec(wait)));
-    default:
-        return OK;
-    }
-}
-
-/* Borrows the connection and arranges for it to go back clean. */
-static int acquire(os_export *ex)
-{
-    request_rec *r = ex->r;
-    ap_dbd_t *dbd;
-    PGconn *conn;
-    int status = take_slot(ex);
-
-    if (status != OK) {
-        return status;
-    }
-    dbd = os_dbd_acquire(r);
-    if (!dbd) {
+    case OS_CONN_NONE:
         return unavailable(ex, APLOG_ERR,
                            "no database connection from mod_dbd (see "
                            "its messages above)");
+    default:
+        break;
     }
-    if (strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
+    if (strcmp(os_conn_driver(ex->conn), "pgsql")) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       OSLOGNO(00011) "%s: DBDriver is %s; orderstream needs "
                                      "DBDriver pgsql",
-                      ex->conf->location, apr_dbd_name(dbd->driver));
+                      conf->location, os_conn_driver(ex->conn));
         ex->outcome = OS_DB_ERROR;
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
-    os_status_connected(ex->st, conn);
-    ex->cur = os_cursor_create(conn, r->pool);
-    apr_pool_pre_cleanup_register(r->pool, ex->cur, release_clean);
+    os_status_connected(ex->st, os_conn_pg(ex->conn));
+    ex->cur = os_cursor_create(os_conn_pg(ex->conn), r->pool);
+    os_conn_guard(ex->conn, ex->cur);
     return OK;
 }
 
@@ -400,6 +393,17 @@ static int start(os_export *ex, PGresult **res)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* The rows are read, or given up: the connection goes back to the pool
+ * now, idle, rather than when the response ends (os_conn.c). */
+static void let_go(os_export *ex)
+{
+    os_cursor_abort(ex->cur);
+    if (os_conn_release(ex->conn)) {
+        os_pace_release(ex->pace);
+        os_status_released(ex->st);
+    }
+}
+
 /* The client went away: not an error of ours, nothing left to tell it. */
 static int client_gone(os_export *ex)
 {
@@ -407,7 +411,7 @@ static int client_gone(os_export *ex)
                   OSLOGNO(00014) "%s: client gone after %" APR_INT64_T_FMT
                                  " rows, %" APR_OFF_T_FMT " bytes",
                   ex->conf->location, ex->rows, os_out_bytes(ex->out));
-    os_cursor_abort(ex->cur);
+    let_go(ex);
     ex->outcome = OS_CLIENT_GONE;
     return OK;
 }
@@ -417,9 +421,53 @@ static int broke(os_export *ex)
 {
     log_pgerr(ex, OSLOGNO(00015), "export cut");
     ex->outcome = os_cursor_timed_out(ex->cur) ? OS_TIMEOUT : OS_DB_ERROR;
-    os_cursor_abort(ex->cur);
+    let_go(ex);
     os_out_fail(ex->out);
     return DONE;
+}
+
+/* A bound on the client's pace cut the download (os_pace.h): a warning,
+ * since it is the server protecting itself, with what the client got. */
+static int bound_cut(os_export *ex, const char *outcome)
+{
+    const os_dir_conf *conf = ex->conf;
+    apr_interval_time_t window;
+    apr_uint64_t rate = os_config_min_rate(conf, &window);
+
+    if (!strcmp(outcome, OS_TOO_SLOW)) {
+        ap_log_rerror(
+            APLOG_MARK, APLOG_WARNING, 0, ex->r,
+            OSLOGNO(
+                00053) "%s: export cut after %" APR_INT64_T_FMT
+                       " rows, %" APR_OFF_T_FMT " bytes: "
+                       "the client took %" APR_UINT64_T_FMT
+                       " bytes/s, under OrderStreamMinRate %" APR_UINT64_T_FMT
+                       " over %" APR_TIME_T_FMT " s of waiting for it",
+            conf->location, ex->rows, os_out_bytes(ex->out),
+            os_pace_rate(ex->pace), rate, apr_time_sec(window));
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, ex->r,
+                      OSLOGNO(00054) "%s: export cut after %" APR_INT64_T_FMT
+                                     " rows, %" APR_OFF_T_FMT " bytes: it "
+                                     "held its database connection for "
+                                     "OrderStreamMaxDuration %" APR_TIME_T_FMT
+                                     " s",
+                      conf->location, ex->rows, os_out_bytes(ex->out),
+                      apr_time_sec(os_config_max_duration(conf)));
+    }
+    ex->outcome = outcome;
+    let_go(ex);
+    os_out_fail(ex->out);
+    return DONE;
+}
+
+/* A pass failed: the client went away, or a bound cut it. */
+static int out_failed(os_export *ex)
+{
+    const char *bound = os_spool_bound(os_out_status(ex->out));
+
+    return bound ? bound_cut(ex, bound) : client_gone(ex);
 }
 
 /* Rows written between two looks at the socket of the FETCH in flight: a
@@ -456,9 +504,37 @@ static int writer_limit(os_export *ex)
                                  " rows: %s",
                   ex->conf->location, ex->rows, why);
     ex->outcome = outcome;
-    os_cursor_abort(ex->cur);
+    let_go(ex);
     os_out_fail(ex->out);
     return DONE;
+}
+
+/* The last batch is in: COMMIT (which closes the cursors) and give the
+ * connection back, before that batch is written: whatever the client does
+ * from here on, the database is done with this export. */
+static apr_status_t rows_read(os_export *ex)
+{
+    apr_status_t rv = os_cursor_close(ex->cur);
+
+    ex->done = 1;
+    if (rv == APR_SUCCESS) {
+        let_go(ex);
+    }
+    return rv;
+}
+
+/* The output filter that spools for a slow client and bounds its pace,
+ * put on before the first byte. */
+static void add_spool(os_export *ex)
+{
+    const os_dir_conf *conf = ex->conf;
+    apr_interval_time_t window;
+    apr_uint64_t rate = os_config_min_rate(conf, &window);
+
+    ex->pace = os_pace_create(ex->r->request_time, rate, window,
+                              os_config_max_duration(conf), ex->r->pool);
+    ex->spool = os_spool_add(ex->r, os_config_spool(conf),
+                             os_config_spool_dir(conf), ex->pace);
 }
 
 /* Streams batch after batch; res is the first, already fetched. */
@@ -467,13 +543,14 @@ static int stream(os_export *ex, PGresult *res)
     apr_status_t rv;
     int more;
 
-    ex->out = os_out_create(ex->r);
+    add_spool(ex);
+    ex->out = os_out_create(ex->r, ex->spool);
     rv = os_render_begin(ex->rd, ex->out);
     if (rv == OS_RENDER_LIMIT) {
         return writer_limit(ex);
     }
     if (rv != APR_SUCCESS) {
-        return client_gone(ex);
+        return out_failed(ex);
     }
     ex->desc = NULL; /* it lives in the batch pool, cleared below */
     while (res) {
@@ -481,9 +558,9 @@ static int stream(os_export *ex, PGresult *res)
          * database produces it meanwhile: at most two batches in memory,
          * this one and the next arriving. */
         more = next_batch(ex, PQntuples(res));
-        if (more
-            && os_cursor_fetch_send(ex->cur, ex->q, ex->asked)
-                != APR_SUCCESS) {
+        if (more ? os_cursor_fetch_send(ex->cur, ex->q, ex->asked)
+                    != APR_SUCCESS
+                 : rows_read(ex) != APR_SUCCESS) {
             return broke(ex);
         }
         os_status_set_phase(ex->st, OS_PHASE_SENDING);
@@ -492,7 +569,7 @@ static int stream(os_export *ex, PGresult *res)
             return writer_limit(ex);
         }
         if (rv != APR_SUCCESS || os_out_flush(ex->out) != APR_SUCCESS) {
-            return client_gone(ex);
+            return out_failed(ex);
         }
         os_status_progress(ex->st, ex->rows, os_out_bytes(ex->out));
         apr_pool_clear(ex->batch);
@@ -503,7 +580,7 @@ static int stream(os_export *ex, PGresult *res)
             return broke(ex);
         }
     }
-    if (os_cursor_close(ex->cur) != APR_SUCCESS) {
+    if (!ex->done && rows_read(ex) != APR_SUCCESS) {
         return broke(ex);
     }
     rv = os_render_end(ex->rd, ex->out);
@@ -511,7 +588,7 @@ static int stream(os_export *ex, PGresult *res)
         return writer_limit(ex);
     }
     if (rv != APR_SUCCESS || os_out_finish(ex->out) != APR_SUCCESS) {
-        return client_gone(ex);
+        return out_failed(ex);
     }
     ex->outcome = OS_COMPLETE;
     return OK;

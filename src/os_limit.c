@@ -1,14 +1,16 @@
 /* os_limit.c: a counting gate in front of mod_dbd's pool.
  *
- * mod_dbd's ap_dbd_acquire blocks with no timeout when all DBDMax
- * connections of the child are in use, and an export holds its connection
- * for as long as its client takes to download. Left alone, one slow client
- * too many makes every further export hang. So each child counts the
- * exports it runs per virtual host and lets one through to ap_dbd_acquire
- * only while a connection is free, waiting on a condition variable with a
- * deadline otherwise. (Other modules sharing the pool, such as
- * mod_authn_dbd, hold connections only for a query, which the gate does
- * not count.)
+ * mod_dbd's ap_dbd_open (and ap_dbd_acquire) blocks with no timeout when
+ * all DBDMax connections of the child are in use, and an export holds its
+ * connection until its last row is read, or longer when its client is
+ * slower than its spool (os_spool.c). Left alone, one export too many
+ * makes every further export hang. So each child counts the exports that
+ * hold a connection per virtual host and lets one through to mod_dbd only
+ * while a connection is free, waiting on a condition variable with a
+ * deadline otherwise; an export leaves the count when it gives its
+ * connection back (os_conn.c), not when its response ends. (Other modules
+ * sharing the pool, such as mod_authn_dbd, hold connections only for a query,
+ * which the gate does not count.)
  *
  * mod_dbd does not export its configuration, so DBDMax and DBDPersist are
  * read from the parsed config tree, with mod_dbd's defaults and its merge
@@ -117,15 +119,40 @@ void os_limit_child_init(apr_pool_t *pchild, server_rec *main_server)
 }
 
 #if APR_HAS_THREADS
-static apr_status_t leave(void *g)
-{
-    os_gate *gate = g;
+/* A request's place in its gate, given back once: early, by
+ * os_limit_leave(), when the export returns its connection before the
+ * response ends, or by the cleanup on r->pool. */
+typedef struct os_entry {
+    os_gate *gate;
+    int left;
+} os_entry;
 
+#define OS_LIMIT_KEY "orderstream-gate"
+
+static apr_status_t leave(void *e)
+{
+    os_entry *entry = e;
+    os_gate *gate = entry->gate;
+
+    if (entry->left) {
+        return APR_SUCCESS;
+    }
+    entry->left = 1;
     apr_thread_mutex_lock(gate->lock);
     gate->active--;
     apr_thread_cond_signal(gate->freed);
     apr_thread_mutex_unlock(gate->lock);
     return APR_SUCCESS;
+}
+
+void os_limit_leave(request_rec *r)
+{
+    void *entry = NULL;
+
+    apr_pool_userdata_get(&entry, OS_LIMIT_KEY, r->pool);
+    if (entry) {
+        leave(entry);
+    }
 }
 
 os_slot os_limit_enter(request_rec *r, int max_concurrent,
@@ -134,6 +161,7 @@ os_slot os_limit_enter(request_rec *r, int max_concurrent,
     os_gate *gate = gate_of(r->server);
     apr_time_t deadline = apr_time_now() + wait;
     os_slot slot = OS_SLOT_OK;
+    os_entry *entry;
 
     apr_thread_mutex_lock(gate->lock);
     if (max_concurrent && gate->active >= max_concurrent) {
@@ -149,10 +177,13 @@ os_slot os_limit_enter(request_rec *r, int max_concurrent,
         apr_thread_cond_timedwait(gate->freed, gate->lock, left);
     }
     gate->active++;
-    /* Registered before ap_dbd_acquire registers its release, so it runs
-     * after it (cleanups run in reverse): the next export is woken once
-     * the connection is back in the pool. */
-    apr_pool_cleanup_register(r->pool, gate, leave, apr_pool_cleanup_null);
+    entry = apr_pcalloc(r->pool, sizeof(*entry));
+    entry->gate = gate;
+    apr_pool_userdata_setn(entry, OS_LIMIT_KEY, NULL, r->pool);
+    /* Registered before the connection is borrowed, so that when both go
+     * back with r->pool, the connection is in the pool first (cleanups
+     * run in reverse) and the export woken here finds it there. */
+    apr_pool_cleanup_register(r->pool, entry, leave, apr_pool_cleanup_null);
 
 done:
     apr_thread_mutex_unlock(gate->lock);
@@ -167,5 +198,10 @@ os_slot os_limit_enter(request_rec *r, int max_concurrent,
     (void)max_concurrent;
     (void)wait;
     return OS_SLOT_OK;
+}
+
+void os_limit_leave(request_rec *r)
+{
+    (void)r;
 }
 #endif

@@ -9,8 +9,11 @@
  * core filter, whatever the size of the result.
  *
  * A FLUSH goes down once per batch, where the next FETCH may make us wait
- * for the database: the client gets the batch now, and there is no flush per
- * row to fragment the stream.
+ * for the database: the client gets the batch now (mod_deflate compresses
+ * what it has), and there is no flush per row to fragment the stream.
+ * The spool filter at the end of the request's chain (os_spool.c) decides
+ * what a slow client makes it do: a pass blocks only there, within the
+ * bounds, and never in the core.
  */
 #include "os_private.h"
 
@@ -41,13 +44,15 @@ struct os_out {
     apr_size_t used; /* bytes written to it */
     apr_off_t bytes; /* bytes passed down */
     apr_status_t status;
+    os_spool *spool;
 };
 
-os_out *os_out_create(request_rec *r)
+os_out *os_out_create(request_rec *r, os_spool *spool)
 {
     os_out *o = apr_pcalloc(r->pool, sizeof(*o));
 
     o->r = r;
+    o->spool = spool;
     o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     return o;
 }
@@ -199,11 +204,18 @@ static void reset_connection(request_rec *r)
  * HTTP_BAD_GATEWAY makes the chunk filter leave out the last chunk and the
  * connection close (HTTP/2: the stream is reset), and r->no_cache keeps a
  * cache from storing the partial body. A 500 here would instead append an
- * error page and end the body normally. */
+ * error page and end the body normally.
+ *
+ * A close-delimited body ends with a reset, which drops whatever the
+ * kernel and httpd still hold: so what was spooled for the client is sent
+ * first (os_spool_drain). A bound cut is the server letting go of a client
+ * that would hold it: an HTTP/1.x connection is reset at once, however it
+ * is framed, an HTTP/2 stream too, with what httpd still held for it. */
 void os_out_fail(os_out *o)
 {
     request_rec *r = o->r;
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    int bound = os_spool_bound(o->status) != NULL;
 
     r->no_cache = 1;
     r->connection->keepalive = AP_CONN_CLOSE;
@@ -212,14 +224,28 @@ void os_out_fail(os_out *o)
         o->buf = NULL;
         o->used = o->cap = 0;
     }
-    if (o->status != APR_SUCCESS) {
+    if (o->status != APR_SUCCESS && !bound) {
         return; /* the client is gone: nobody to tell */
+    }
+    if (bound && r->connection->master) {
+        /* HTTP/2: a stream whose output never ended (no EOS) is reset by
+         * mod_http2 when the handler returns (h2_mplx.c, "processing
+         * finished with incomplete output"), dropping what it still held
+         * for the client; an error bucket would wait behind that. */
+        return;
     }
     APR_BRIGADE_INSERT_TAIL(
         o->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
     APR_BRIGADE_INSERT_TAIL(o->bb, apr_bucket_eos_create(ba));
     pass(o, 1);
-    if (close_delimited(r)) {
+    if (r->connection->master) {
+        return; /* HTTP/2: the stream is reset, the connection stays */
+    }
+    if (bound) {
+        reset_connection(r);
+    }
+    else if (close_delimited(r)) {
+        os_spool_drain(o->spool);
         reset_connection(r);
     }
 }

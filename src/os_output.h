@@ -4,10 +4,13 @@
 
 #include <httpd.h>
 
+#include "os_spool.h"
+
 typedef struct os_out os_out;
 
-/* One writer per request, allocated from r->pool. */
-os_out *os_out_create(request_rec *r);
+/* One writer per request, allocated from r->pool. spool: the request's
+ * spool filter (os_spool_add), or NULL. */
+os_out *os_out_create(request_rec *r, os_spool *spool);
 
 /* Returns room for at least n bytes; what is written there counts once
  * os_out_commit() says how much. Passes full buffers down first. Returns
@@ -24,11 +27,13 @@ apr_status_t os_out_finish(os_out *o);
 
 /* Ends a body that has started but cannot be completed, the way mod_proxy
  * ends a response whose backend broke: the client sees a cut download,
- * never a short file that looks whole. */
+ * never a short file that looks whole. What was spooled before it is sent
+ * first. After a bound cut the client (HTTP/1.x: the connection) is
+ * dropped at once instead, with what httpd still held for it. */
 void os_out_fail(os_out *o);
 
 /* APR_SUCCESS while the client takes the body; otherwise why it stopped
- * (the pass's error, or APR_ECONNABORTED). */
+ * (the pass's error, APR_ECONNABORTED, or a bound: os_spool_bound). */
 apr_status_t os_out_status(const os_out *o);
 
 /* The request the body belongs to. */

@@ -421,9 +421,22 @@ void os_status_set_phase(os_status *st, os_status_phase phase)
     if (!st) {
         return;
     }
-    st->slot->phase = phase;
+    /* Once spooled, the phase stays: what follows is the last batch
+     * written, then the tail. */
+    if (st->slot->phase != OS_PHASE_SPOOLED) {
+        st->slot->phase = phase;
+    }
     if (st->conn) {
         st->slot->backend = PQbackendPID(st->conn);
+    }
+}
+
+void os_status_released(os_status *st)
+{
+    if (st) {
+        st->conn = NULL;
+        st->slot->backend = 0;
+        st->slot->phase = OS_PHASE_SPOOLED;
     }
 }
 

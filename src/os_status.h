@@ -97,8 +97,14 @@ void os_status_connected(os_status *st, const PGconn *conn);
 void os_status_set_phase(os_status *st, os_status_phase phase);
 
 /* After a batch: rows and body bytes so far; phase "database" (waiting for
- * the next FETCH). A few stores into this export's own slot, no lock. */
+ * the next FETCH), or still "spooled". A few stores into this export's
+ * own slot, no lock. */
 void os_status_progress(os_status *st, apr_int64_t rows, apr_off_t bytes);
+
+/* The export gave its connection back while its response goes on (the
+ * rows are all read, or given up): phase "spooled" from now on, no
+ * backend (the PGconn is no longer its own: never read again). */
+void os_status_released(os_status *st);
 
 /* A copy of every child's running exports and the totals, from p; NULL
  * when there is no status (mod_slotmem_shm not loaded). */

@@ -4,8 +4,9 @@
 #include "os_tally.h"
 
 const char *const os_tally_outcomes[OS_TALLY_OUTCOMES] = {
-    "complete",        "client-gone", "db-error",     "timeout", "rejected",
-    "group-too-large", "too-large",   "writer-error", "other"
+    "complete", "client-gone",     "db-error",  "timeout",
+    "rejected", "group-too-large", "too-large", "writer-error",
+    "too-slow", "too-long",        "other"
 };
 
 const int os_tally_refusals[OS_TALLY_REFUSALS] = { 400, 403, 406, 503 };

@@ -11,7 +11,7 @@
 /* The outcomes counted, as the orderstream-outcome note spells them; the
  * last, "other", counts a note this list does not know (an outcome added
  * to os_handler.c and not here). */
-#define OS_TALLY_OUTCOMES 9
+#define OS_TALLY_OUTCOMES 11
 extern const char *const os_tally_outcomes[OS_TALLY_OUTCOMES];
 #define OS_TALLY_REJECTED 4 /* index of "rejected" */
 

@@ -1,6 +1,7 @@
 # The failure-handling directives (OrderStreamStatementTimeout,
 # OrderStreamMaxConcurrent, OrderStreamAcquireTimeout, OrderStreamRetryAfter)
-# in the config test (httpd -t): valid values pass, each bad value fails
+# and the slow-client ones (OrderStreamSpool, OrderStreamSpoolDir,
+# OrderStreamMinRate, OrderStreamMaxDuration) in the config test (httpd -t): valid values pass, each bad value fails
 # with a message naming the directive. As t/config.t, on small generated
 # configs.
 use strict;
@@ -17,6 +18,13 @@ my @good = (
     'OrderStreamAcquireTimeout 2',       'OrderStreamMaxConcurrent 0',
     'OrderStreamMaxConcurrent 1',        'OrderStreamMaxConcurrent 100000',
     'OrderStreamRetryAfter 0',           'OrderStreamRetryAfter 86400',
+    'OrderStreamSpool 128M',             'OrderStreamSpool off',
+    'OrderStreamSpool 64K',              'OrderStreamSpool 1g',
+    'OrderStreamSpool 1T',
+    'OrderStreamSpoolDir /tmp',          'OrderStreamMinRate 1K 60',
+    'OrderStreamMinRate 500',            'OrderStreamMinRate 1M 3600',
+    'OrderStreamMinRate off',            'OrderStreamMaxDuration 30min',
+    'OrderStreamMaxDuration 90s',        'OrderStreamMaxDuration off',
 );
 my @bad = (
     'OrderStreamStatementTimeout abc',  'OrderStreamStatementTimeout -1',
@@ -27,6 +35,16 @@ my @bad = (
     'OrderStreamMaxConcurrent 100001',  'OrderStreamMaxConcurrent many',
     'OrderStreamMaxConcurrent 3x',      'OrderStreamRetryAfter -1',
     'OrderStreamRetryAfter 86401',      'OrderStreamRetryAfter 5s',
+    'OrderStreamSpool 63K',             'OrderStreamSpool 2T',
+    'OrderStreamSpool 128MB',           'OrderStreamSpool lots',
+    'OrderStreamSpool -1M',             'OrderStreamSpool 99999999999999999999',
+    'OrderStreamSpoolDir tmp',          'OrderStreamSpoolDir /no/such/dir',
+    'OrderStreamSpoolDir /etc/hostname',
+    'OrderStreamMinRate 0',             'OrderStreamMinRate 1K 0',
+    'OrderStreamMinRate 1K 3601',       'OrderStreamMinRate 2G',
+    'OrderStreamMinRate fast',          'OrderStreamMinRate off 60',
+    'OrderStreamMaxDuration 2d',        'OrderStreamMaxDuration -5s',
+    'OrderStreamMaxDuration 1441min',
 );
 
 plan tests => @good + 2 * @bad + 2;

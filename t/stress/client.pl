@@ -4,6 +4,7 @@
 #   perl t/stress/client.pl --port P --path /stress/orders.csv --md5 HEX
 #        --size BYTES --clients 32 --downloads 100 --disconnect 0.1
 #        --seed N --deadline EPOCH --out FILE
+#        [--slow 12 --slow-rate 4096 --slow-seconds 60]
 #
 # CLIENTS processes share DOWNLOADS downloads (job i goes to client
 # i % CLIENTS). A tenth (--disconnect) of the jobs, picked with --seed, read a
@@ -13,6 +14,10 @@
 # must be a 503 with Retry-After. One line per job goes to FILE:
 #   job status kind(complete|cut|refused|late|bad) bytes seconds detail
 # (late: still running when the run's deadline came).
+# With --slow N, N more clients each make one download that they read at
+# --slow-rate bytes per second (4 KB at a time) for --slow-seconds, then
+# close: the clients of a phone on a bad network, or of someone who wants
+# to hold the database. Their lines: slowI status slow bytes seconds.
 use strict;
 use warnings;
 
@@ -24,9 +29,11 @@ use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(time);
 
-my %o = (clients => 32, downloads => 100, disconnect => 0.1, seed => 1);
+my %o = (clients => 32, downloads => 100, disconnect => 0.1, seed => 1,
+         slow => 0, 'slow-rate' => 4096, 'slow-seconds' => 60);
 GetOptions(\%o, 'port=i', 'path=s', 'md5=s', 'size=i', 'clients=i',
-           'downloads=i', 'disconnect=f', 'seed=i', 'deadline=f', 'out=s')
+           'downloads=i', 'disconnect=f', 'seed=i', 'deadline=f', 'out=s',
+           'slow=i', 'slow-rate=i', 'slow-seconds=i')
     or die "bad options\n";
 defined $o{$_} or die "--$_ is required\n" for qw(port path md5 size deadline out);
 
@@ -111,7 +118,47 @@ sub run_job {
         $complete ? 'last-chunk' : 'no-last-chunk', $kind eq 'bad' ? ",md5=$hex" : '';
 }
 
+# One slow download: read at the slow rate, 4 KB at a time, then close.
+sub run_slow {
+    my ($i) = @_;
+    my $t0 = time;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $o{port},
+                                  Proto => 'tcp', Timeout => 10)
+        or return "slow$i 000 bad 0 0 connect:$!";
+    print $s "GET $o{path} HTTP/1.1\r\nHost: 127.0.0.1:$o{port}\r\n"
+        . "Connection: close\r\n\r\n";
+    my $sel = IO::Select->new($s);
+    my ($got, $head, $why) = (0, '', 'stopped');
+    my $until = $t0 + $o{'slow-seconds'};
+    $until = $o{deadline} if $o{deadline} < $until;
+    while (time < $until) {
+        my $wait = $t0 + $got / $o{'slow-rate'} - time;
+        select(undef, undef, undef, $wait) if $wait > 0;
+        next unless $sel->can_read(0.5);
+        my $n = sysread($s, my $piece, 4096);
+        if (!$n) { $why = defined $n ? 'closed' : "error:$!"; last }
+        $head .= $piece if length $head < 64;
+        $got += $n;
+    }
+    close $s;
+    my ($status) = $head =~ m{\AHTTP/1\.1 (\d{3})};
+    return sprintf 'slow%d %s slow %d %.3f %s', $i, $status || '000', $got,
+        time - $t0, $why;
+}
+
 my @kids;
+for my $i (0 .. $o{slow} - 1) {
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my $line = run_slow($i);
+        open my $fh, '>>', $o{out} or die "$o{out}: $!";
+        flock $fh, 2;
+        print $fh "$line\n";
+        close $fh;
+        POSIX::_exit(0);
+    }
+    push @kids, $pid;
+}
 for my $c (0 .. $o{clients} - 1) {
     my $pid = fork // die "fork: $!";
     if (!$pid) {

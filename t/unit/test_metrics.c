@@ -74,9 +74,16 @@ static void tally_tests(void)
     os_tally_add(&t, "rejected", 400, 0, 0, 1000);
     os_tally_add(&t, "rejected", 503, 0, 0, 10 * APR_USEC_PER_SEC);
     os_tally_add(&t, "rejected", 500, 0, 0, 0); /* no refusal of ours */
-    os_tally_add(&t, "too-slow", 200, 1, 1, 0); /* unknown: other */
+    os_tally_add(&t, "too-fast", 200, 1, 1, 0); /* unknown: other */
     os_tally_add(&t, NULL, 200, -1, -1, -5);    /* nonsense counts nothing */
     ok(t.outcomes[0] == 2, "two complete");
+    os_tally_add(&t, "too-slow", 200, 0, 0, 0);
+    os_tally_add(&t, "too-long", 200, 0, 0, 0);
+    os_tally_add(&t, "too-long", 200, 0, 0, 0);
+    ok(t.outcomes[8] == 1 && !strcmp(os_tally_outcomes[8], "too-slow"),
+       "one too-slow");
+    ok(t.outcomes[9] == 2 && !strcmp(os_tally_outcomes[9], "too-long"),
+       "two too-long");
     ok(t.outcomes[2] == 1, "one db-error");
     ok(t.outcomes[OS_TALLY_REJECTED] == 3, "three rejected");
     ok(t.outcomes[OS_TALLY_OUTCOMES - 1] == 2, "unknown and NULL are other");
@@ -84,7 +91,7 @@ static void tally_tests(void)
            && t.refusals[3] == 1,
        "refusals by status: one 400, one 503, a 500 in none");
     ok(t.rows == 19 && t.bytes == 181, "rows and bytes summed, negatives not");
-    ok(t.buckets[0] == 3, "0.1 s, 0 s and a negative duration: le 0.1");
+    ok(t.buckets[0] == 6, "0.1 s, 0 s and a negative duration: le 0.1");
     ok(t.buckets[1] == 1, "0.100001 s: le 0.5");
     ok(t.buckets[OS_TALLY_BUCKETS] == 1, "4000 s: +Inf");
     for (i = 2; i < OS_TALLY_BUCKETS; i++) {

@@ -202,7 +202,7 @@ $(eval $(call fuzz_target,sql,src/os_sql.c))
 $(eval $(call fuzz_target,csv,src/os_csv.c))
 $(eval $(call fuzz_target,tsv,src/os_format.c))
 $(eval $(call fuzz_target,json,src/os_format.c))
-$(eval $(call fuzz_target,xlsx,src/os_xlsx_cell.c))
+$(eval $(call fuzz_target,xlsx,src/os_xlsx_cell.c src/os_utf8.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
 
 # The committed inputs of target $$t (seeds and regression inputs), as

@@ -833,12 +833,12 @@ static const char *set_acquire_timeout(cmd_parms *cmd, void *dconf,
     return parse_duration(cmd, arg, &((os_dir_conf *)dconf)->acquire_timeout);
 }
 
-/* A size: a whole number of bytes, or of K, M or G (1024-based), from lo
+/* A size: a whole number of bytes, or of K, M, G or T (1024-based), from lo
  * to hi bytes. */
 static const char *parse_size(cmd_parms *cmd, const char *arg, apr_int64_t lo,
                               apr_int64_t hi, apr_int64_t *out)
 {
-    static const char units[] = "KMG";
+    static const char units[] = "KMGT";
     const char *u;
     char *end;
     apr_int64_t n;

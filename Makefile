@@ -123,7 +123,7 @@ t/unit/test_format: t/unit/test_format.c src/os_format.c src/os_format.h
 # httpd is linked.
 t/unit/test_metrics: t/unit/test_metrics.c src/os_metrics.c src/os_metrics.h \
 	    src/os_tally.c src/os_tally.h src/os_status.h src/os_utf8.c \
-	    src/os_utf8.h
+	    src/os_utf8.h t/unit/unit.h
 	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
 	    -I$(shell $(APXS) -q INCLUDEDIR) -I$(PG_INC) \
 	    -o $@ t/unit/test_metrics.c src/os_metrics.c src/os_tally.c \
@@ -132,7 +132,7 @@ t/unit/test_metrics: t/unit/test_metrics.c src/os_metrics.c src/os_metrics.h \
 
 # OrderStreamMinRate's window and OrderStreamMaxDuration, on a made-up
 # clock.
-t/unit/test_pace: t/unit/test_pace.c src/os_pace.c src/os_pace.h
+t/unit/test_pace: t/unit/test_pace.c src/os_pace.c src/os_pace.h t/unit/unit.h
 	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
 	    -o $@ t/unit/test_pace.c src/os_pace.c \
 	    $(shell $(APR_CONFIG) --link-ld)
@@ -142,7 +142,7 @@ t/unit/test_pace: t/unit/test_pace.c src/os_pace.c src/os_pace.h
 # python3 comes first in PATH).
 XLSX_SRCS := src/os_xlsx.c src/os_xlsx_cell.c src/os_xlsx_zip.c src/os_utf8.c
 XLSX_HDRS := src/os_xlsx.h src/os_xlsx_cell.h src/os_xlsx_zip.h src/os_utf8.h
-t/unit/test_xlsx: t/unit/test_xlsx.c $(XLSX_SRCS) $(XLSX_HDRS)
+t/unit/test_xlsx: t/unit/test_xlsx.c $(XLSX_SRCS) $(XLSX_HDRS) t/unit/unit.h
 	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
 	    -o $@ t/unit/test_xlsx.c $(XLSX_SRCS) \
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz

@@ -12,19 +12,9 @@
 
 #include "../../src/os_metrics.h"
 #include "../../src/os_tally.h"
+#include "unit.h"
 
-static int passed, failed;
 static apr_pool_t *pool;
-
-static void ok(int cond, const char *what)
-{
-    if (cond) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("FAIL %s\n", what);
-}
 
 static void label(const char *in, const char *want)
 {
@@ -219,8 +209,9 @@ int main(int argc, char **argv)
     tally_tests();
     label_tests();
     text_tests();
-    printf("%d passed, %d failed\n", passed, failed);
+    int rc = unit_done();
+
     apr_pool_destroy(pool);
     apr_terminate();
-    return failed ? 1 : 0;
+    return rc;
 }

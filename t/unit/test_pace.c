@@ -7,19 +7,9 @@
 #include <apr_general.h>
 
 #include "../../src/os_pace.h"
+#include "unit.h"
 
-static int passed, failed;
 static apr_pool_t *pool;
-
-static void ok(int cond, const char *what)
-{
-    if (cond) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("FAIL %s\n", what);
-}
 
 #define SEC(s) ((apr_time_t)((s)*APR_USEC_PER_SEC))
 #define T0 SEC(1000000)
@@ -171,8 +161,9 @@ int main(void)
     test_long_steps();
     test_no_rate();
     test_duration();
-    printf("%d passed, %d failed\n", passed, failed);
+    int rc = unit_done();
+
     apr_pool_destroy(pool);
     apr_terminate();
-    return failed != 0;
+    return rc;
 }

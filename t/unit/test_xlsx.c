@@ -18,22 +18,12 @@
 
 #include "../../src/os_xlsx.h"
 #include "../../src/os_xlsx_cell.h"
+#include "unit.h"
 
 #define PYTHON "/usr/bin/python3"
 
-static int passed, failed;
 static apr_pool_t *pool;
 static apr_pool_t *wpool; /* the workbooks', cleared after each */
-
-static void ok(int cond, const char *what)
-{
-    if (cond) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("FAIL %s\n", what);
-}
 
 static void same(const char *what, const char *got, size_t glen,
                  const char *want, size_t wlen)
@@ -965,9 +955,10 @@ int main(void)
     test_sink_failure();
     test_options();
 
-    printf("%d passed, %d failed\n", passed, failed);
+    int rc = unit_done();
+
     free(cellbuf);
     apr_pool_destroy(pool);
     apr_terminate();
-    return failed ? 1 : 0;
+    return rc;
 }

@@ -108,18 +108,26 @@ static void keep_error(os_cursor *cur, const char *step, int query,
     cur->err.message = m;
 }
 
-/* Runs a command that returns no rows. */
-static apr_status_t command(os_cursor *cur, const char *step, const char *sql)
+/* Takes a result whose rows nobody reads: success when its status is
+ * want; otherwise the error is kept for the caller (step, query). Clears
+ * res either way. */
+static apr_status_t expect(os_cursor *cur, PGresult *res, ExecStatusType want,
+                           const char *step, int query)
 {
-    PGresult *res = PQexec(cur->conn, sql);
     apr_status_t rv = APR_SUCCESS;
 
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        keep_error(cur, step, 0, res);
+    if (PQresultStatus(res) != want) {
+        keep_error(cur, step, query, res);
         rv = APR_EGENERAL;
     }
     PQclear(res);
     return rv;
+}
+
+/* Runs a command that returns no rows. */
+static apr_status_t command(os_cursor *cur, const char *step, const char *sql)
+{
+    return expect(cur, PQexec(cur->conn, sql), PGRES_COMMAND_OK, step, 0);
 }
 
 /* The name of query q's cursor, in buf. */
@@ -142,14 +150,8 @@ static apr_status_t declare(os_cursor *cur, int q, const char *sql,
     PGresult *res =
         PQexecParams(cur->conn, declare, b ? b->n : 0, b ? b->types : NULL,
                      b ? b->values : NULL, NULL, NULL, 0);
-    apr_status_t rv = APR_SUCCESS;
 
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        keep_error(cur, "DECLARE", q + 1, res);
-        rv = APR_EGENERAL;
-    }
-    PQclear(res);
-    return rv;
+    return expect(cur, res, PGRES_COMMAND_OK, "DECLARE", q + 1);
 }
 
 /* Runs sql with n text parameters, which returns one row. */
@@ -159,14 +161,8 @@ static apr_status_t select_params(os_cursor *cur, const char *step,
 {
     PGresult *res =
         PQexecParams(cur->conn, sql, n, NULL, values, NULL, NULL, 0);
-    apr_status_t rv = APR_SUCCESS;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        keep_error(cur, step, 0, res);
-        rv = APR_EGENERAL;
-    }
-    PQclear(res);
-    return rv;
+    return expect(cur, res, PGRES_TUPLES_OK, step, 0);
 }
 
 /* The settings, then the role, each bound. set_config(..., true) is SET

@@ -35,7 +35,8 @@ use OrderStreamTest qw(body_is location_sql location_sqls copy_csv psql_value
                        lf_to_crlf conf_locations repo_conf bind_sql
                        explain_difference raw_request dechunk unique_tag
                        wait_outcome_line outcome_lines wait_outcome_url
-                       error_log_size error_log_since wait_no_idle_in_transaction guarded_csv);
+                       error_log_size error_log_since wait_no_idle_in_transaction guarded_csv
+                       grouped_lines);
 
 plan tests => 235;
 
@@ -78,33 +79,6 @@ sub json_lines {
 }
 
 sub ndjson_of { return join '', map { "$_\n" } @_ }
-
-# NDJSON grouping done in Perl on the ungrouped oracle lines: the key part
-# of a line is what comes before ,SPLIT: (SPLIT: the JSON key of the first
-# column after the keys; a quote inside a JSON string is escaped, so the
-# sequence cannot occur inside a key value); consecutive lines with the
-# same key part fold into {KEYS,LABEL:[{rest},{rest},...]}.
-sub grouped_lines {
-    my ($lines, $split, $label) = @_;
-    my (@out, $key, @items);
-    my $close = sub {
-        push @out, '{' . $key . ',' . $label . ':[' . join(',', @items) . ']}'
-            if defined $key;
-    };
-    for my $l (@$lines) {
-        my $i = index($l, ",$split:");
-        die "no $split in $l" if $i < 0;
-        my ($k, $item) = (substr($l, 1, $i - 1), '{' . substr($l, $i + 1));
-        if (defined $key && $k eq $key) {
-            push @items, $item;
-            next;
-        }
-        $close->();
-        ($key, @items) = ($k, $item);
-    }
-    $close->();
-    return @out;
-}
 
 # The top-level keys of a JSON object's text, in order (a small scanner:
 # strings at depth 1 followed by a colon), as bytes like the labels.

@@ -34,7 +34,7 @@ use MIME::Base64 qw(encode_base64);
 use OrderStreamTest qw(conf_locations repo_conf copy_csv csv_line lf_to_crlf
                        bind_sql psql_value psql_super explain_difference
                        httpd_config_test wait_no_idle_in_transaction
-                       unique_tag wait_outcome_line);
+                       unique_tag wait_outcome_line grouped_lines);
 
 plan tests => 160;
 
@@ -112,26 +112,6 @@ sub json_lines {
                     v => "\x0b");
     return map { s/\\(.)/exists $unescape{$1} ? $unescape{$1} : $1/ge; $_ }
         split /\n/, psql_copy("SELECT row_to_json(q) FROM ($sql) AS $alias");
-}
-
-# OrderStreamGroupBy done on the oracle lines, as t/formats.t.
-sub grouped_lines {
-    my ($lines, $split, $label) = @_;
-    my (@out, $key, @items);
-    my $close = sub {
-        push @out, '{' . $key . ',' . $label . ':[' . join(',', @items) . ']}'
-            if defined $key;
-    };
-    for my $l (@$lines) {
-        my $i = index($l, ",$split:");
-        die "no $split in $l" if $i < 0;
-        my ($k, $item) = (substr($l, 1, $i - 1), '{' . substr($l, $i + 1));
-        if (defined $key && $k eq $key) { push @items, $item; next }
-        $close->();
-        ($key, @items) = ($k, $item);
-    }
-    $close->();
-    return @out;
 }
 
 # Every format these exports offer, and what COPY (or row_to_json) gives

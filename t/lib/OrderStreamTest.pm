@@ -29,7 +29,7 @@ our @EXPORT_OK = qw(
     outcome_line wait_outcome_line unique_tag pg_crash pg_start
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
-    bind_sql body_is param_forms guarded_csv
+    bind_sql body_is param_forms guarded_csv grouped_lines
 );
 
 # GET PATH (on the current Apache::TestRequest module): one test that it is
@@ -288,7 +288,34 @@ sub guarded_csv {
     return $out;
 }
 
-# Number of records in a CSV body whose records end with EOL. of records in a CSV body whose records end with EOL.
+# NDJSON grouping done in Perl on the ungrouped oracle lines: the key part
+# of a line is what comes before ,SPLIT: (SPLIT: the JSON key of the first
+# column after the keys; a quote inside a JSON string is escaped, so the
+# sequence cannot occur inside a key value); consecutive lines with the
+# same key part fold into {KEYS,LABEL:[{rest},{rest},...]}.
+sub grouped_lines {
+    my ($lines, $split, $label) = @_;
+    my (@out, $key, @items);
+    my $close = sub {
+        push @out, '{' . $key . ',' . $label . ':[' . join(',', @items) . ']}'
+            if defined $key;
+    };
+    for my $l (@$lines) {
+        my $i = index($l, ",$split:");
+        die "no $split in $l" if $i < 0;
+        my ($k, $item) = (substr($l, 1, $i - 1), '{' . substr($l, $i + 1));
+        if (defined $key && $k eq $key) {
+            push @items, $item;
+            next;
+        }
+        $close->();
+        ($key, @items) = ($k, $item);
+    }
+    $close->();
+    return @out;
+}
+
+# Number of records in a CSV body whose records end with EOL.
 sub count_records {
     my ($csv, $eol) = @_;
     my $n = 0;

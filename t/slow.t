@@ -216,8 +216,7 @@ sub curl_bg {
     if (!$pid) {
         open STDOUT, '>', $out or POSIX::_exit(99);
         open STDERR, '>', "$out.err";
-        exec $curl, '-sS', '--max-time', '60', @args;
-        POSIX::_exit(99);
+        exec($curl, '-sS', '--max-time', '60', @args) or POSIX::_exit(99);
     }
     return $pid;
 }

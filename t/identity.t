@@ -36,7 +36,7 @@ use OrderStreamTest qw(conf_locations repo_conf copy_csv csv_line lf_to_crlf
                        httpd_config_test wait_no_idle_in_transaction
                        unique_tag wait_outcome_line grouped_lines);
 
-plan tests => 160;
+plan tests => 161;
 
 my $shop = repo_conf('orderstream.conf');
 my $customers = $ENV{OS_CUSTOMERS}
@@ -260,6 +260,18 @@ for my $qs ('email=' . $emails[1], 'email=', 'email', 'since=&email=x') {
                 auth($u));
         }
     }
+    # As the export runs it: the policy finds the customer's orders by the
+    # index of conf/shop-rls.sql, not by reading all of shop_order.
+    open my $ph, '-|', 'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+        '-c', 'SET ROLE shop_customer',
+        '-c', "SET shop.customer = @{[ q_literal($emails[0]) ]}",
+        '-c', "EXPLAIN (COSTS OFF) $rls->{OrderStreamSQL}[0]"
+        or die "psql: $!";
+    my $plan = do { local $/; <$ph> };
+    close $ph;
+    like $plan, qr/Index Scan on shop_order_customer_email|Index Scan using shop_order_customer_email/,
+        '/my/orders-rls.csv: the policy uses the e-mail index'
+        or diag $plan;
 }
 
 # --- 2. header- and env-based expressions (os_identity) -------------------------

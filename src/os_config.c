@@ -1014,8 +1014,9 @@ const command_rec os_config_cmds[] = {
                  "show the exports in mod_status and orderstream-metrics "
                  "and count them (default On)"),
     AP_INIT_TAKE1("OrderStreamSpool", set_spool, NULL, OS_CONTEXT,
-                  "SIZE (K, M, G) or off: what a slow client has not taken "
-                  "yet goes to a temporary file up to SIZE; default 128M"),
+                  "SIZE (K, M, G, T) or off: what a slow client has not "
+                  "taken yet goes to a temporary file up to SIZE; default "
+                  "128M"),
     AP_INIT_TAKE1("OrderStreamSpoolDir", set_spool_dir, NULL, OS_CONTEXT,
                   "directory of the spool files; default httpd's "
                   "temporary directory"),

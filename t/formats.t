@@ -36,7 +36,7 @@ use OrderStreamTest qw(body_is location_sql location_sqls copy_csv psql_value
                        explain_difference raw_request dechunk unique_tag
                        wait_outcome_line outcome_lines wait_outcome_url
                        error_log_size error_log_since wait_no_idle_in_transaction guarded_csv
-                       grouped_lines);
+                       grouped_lines psql_copy json_lines);
 
 plan tests => 235;
 
@@ -47,36 +47,6 @@ sub sql_of { return location_sql($_[0], $conf) }
 sub labels_of { return conf_locations($conf)->{ $_[0] }{OrderStreamHeader} }
 
 # --- the oracle ----------------------------------------------------------------
-
-# The bytes of COPY (SQL) TO STDOUT [WITH (WITH)].
-sub psql_copy {
-    my ($sql, $with) = @_;
-    my $cmd = "COPY ($sql) TO STDOUT" . ($with ? " WITH ($with)" : '');
-    open(my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', $cmd)
-        or die "psql: $!";
-    binmode $fh;
-    my $out = do { local $/; <$fh> };
-    close $fh or die "psql failed: $cmd";
-    return defined $out ? $out : '';
-}
-
-# The values of a one-column COPY text output, unescaped.
-my %unescape = (n => "\n", r => "\r", t => "\t", b => "\b", f => "\f", v => "\x0b");
-sub copy_values {
-    my ($out) = @_;
-    return map { s/\\(.)/exists $unescape{$1} ? $unescape{$1} : $1/ge; $_ }
-        split /\n/, $out;
-}
-
-sub qident { my ($s) = @_; $s =~ s/"/""/g; return qq{"$s"} }
-
-# row_to_json of every row of SQL, as text: the keys are NAMES if given
-# (the columns renamed), else the query's column names.
-sub json_lines {
-    my ($sql, @names) = @_;
-    my $alias = @names ? 'q(' . join(', ', map { qident($_) } @names) . ')' : 'q';
-    return copy_values(psql_copy("SELECT row_to_json(q) FROM ($sql) AS $alias"));
-}
 
 sub ndjson_of { return join '', map { "$_\n" } @_ }
 

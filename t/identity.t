@@ -34,7 +34,8 @@ use MIME::Base64 qw(encode_base64);
 use OrderStreamTest qw(conf_locations repo_conf copy_csv csv_line lf_to_crlf
                        bind_sql psql_value psql_super explain_difference
                        httpd_config_test wait_no_idle_in_transaction
-                       unique_tag wait_outcome_line grouped_lines);
+                       unique_tag wait_outcome_line grouped_lines
+                       psql_copy json_lines);
 
 plan tests => 161;
 
@@ -89,30 +90,6 @@ sub get {
 }
 
 # --- the oracles ---------------------------------------------------------------
-
-sub psql_copy {
-    my ($sql, $with) = @_;
-    my $cmd = "COPY ($sql) TO STDOUT" . ($with ? " WITH ($with)" : '');
-    open(my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', $cmd)
-        or die "psql: $!";
-    binmode $fh;
-    my $out = do { local $/; <$fh> };
-    close $fh or die "psql failed: $cmd";
-    return $out // '';
-}
-
-# row_to_json of each row of SQL, keys NAMES (or the column names), one
-# string each, as t/formats.t.
-sub json_lines {
-    my ($sql, @names) = @_;
-    my $alias = @names
-        ? 'q(' . join(', ', map { (my $n = $_) =~ s/"/""/g; qq{"$n"} } @names) . ')'
-        : 'q';
-    my %unescape = (n => "\n", r => "\r", t => "\t", b => "\b", f => "\f",
-                    v => "\x0b");
-    return map { s/\\(.)/exists $unescape{$1} ? $unescape{$1} : $1/ge; $_ }
-        split /\n/, psql_copy("SELECT row_to_json(q) FROM ($sql) AS $alias");
-}
 
 # Every format these exports offer, and what COPY (or row_to_json) gives
 # for SQL under the export's header LABELS (none: the column names, LF,

@@ -26,7 +26,7 @@ use OrderStreamTest qw(location_sql conf_locations repo_conf bind_sql copy_csv
                        csv_line lf_to_crlf psql_value explain_difference
                        raw_request raw_start raw_read raw_close raw_result
                        dechunk unique_tag outcome_line wait_outcome_line
-                       wait_fetching_backend wait_no_idle_in_transaction);
+                       wait_fetching_backend wait_no_idle_in_transaction psql_copy);
 
 my $curl = `command -v curl 2>/dev/null`;
 chomp $curl;
@@ -66,17 +66,6 @@ sub fetch {
     $r{headers} = \%h;
     unlink $body;
     return \%r;
-}
-
-# COPY (SQL) TO STDOUT WITH (WITH), as bytes.
-sub copy_out {
-    my ($sql, $with) = @_;
-    open(my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c',
-         "COPY ($sql) TO STDOUT WITH ($with)") or die "psql: $!";
-    binmode $fh;
-    my $out = do { local $/; <$fh> };
-    close $fh or die "psql COPY failed";
-    return $out // '';
 }
 
 sub gunzip_all {
@@ -124,8 +113,8 @@ for my $fmt (qw(csv tsv ndjson)) {
     }
     else {
         my $want = $fmt eq 'csv'
-            ? csv_line("\r\n", @labels) . lf_to_crlf(copy_out($shop_sql, 'FORMAT csv'))
-            : join("\t", @labels) . "\n" . copy_out($shop_sql, 'FORMAT text');
+            ? csv_line("\r\n", @labels) . lf_to_crlf(psql_copy($shop_sql, 'FORMAT csv'))
+            : join("\t", @labels) . "\n" . psql_copy($shop_sql, 'FORMAT text');
         ok $plain->{rc} == 0 && $plain->{code} == 200 && $ref eq $want,
             "$fmt, HTTP/1.1 uncompressed: 200, the body equals COPY ("
             . length($ref) . ' bytes)'

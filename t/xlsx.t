@@ -27,7 +27,7 @@ use OrderStreamTest qw(location_sql location_sqls conf_locations copy_csv
                        raw_request raw_start raw_read raw_close raw_result
                        dechunk unique_tag wait_outcome_line
                        wait_no_idle_in_transaction error_log_size
-                       error_log_since explain_difference);
+                       error_log_since explain_difference psql_copy);
 
 plan tests => 67;
 
@@ -49,11 +49,7 @@ sub psql_run {
 sub pg_rows {
     my ($sql) = @_;
     local $ENV{PGOPTIONS} = '-c DateStyle=ISO,YMD';
-    open(my $fh, '-|', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c',
-         "COPY ($sql) TO STDOUT") or die "psql: $!";
-    binmode $fh;
-    my $out = do { local $/; <$fh> };
-    close $fh or die "psql COPY failed: $sql";
+    my $out = psql_copy($sql);
     my %esc = (b => "\b", f => "\f", n => "\n", r => "\r", t => "\t",
                v => "\x0b", '\\' => '\\');
     my @rows;

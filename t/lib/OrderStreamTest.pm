@@ -30,6 +30,7 @@ our @EXPORT_OK = qw(
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
     bind_sql body_is param_forms guarded_csv grouped_lines
+    psql_copy json_lines
 );
 
 # GET PATH (on the current Apache::TestRequest module): one test that it is
@@ -217,6 +218,26 @@ sub _psql {
     my $out = do { local $/; <$fh> };
     close $fh or die "psql @args failed: " . ($! || "exit " . ($? >> 8));
     return defined $out ? $out : '';
+}
+
+# The bytes of COPY (SQL) TO STDOUT [WITH (WITH)].
+sub psql_copy {
+    my ($sql, $with) = @_;
+    return _psql('-c', "COPY ($sql) TO STDOUT" . ($with ? " WITH ($with)" : ''));
+}
+
+# row_to_json of every row of SQL, one string each: the keys are NAMES if
+# given (the columns renamed), else the query's column names. (COPY's text
+# format escapes the JSON's backslashes; they are undone here.)
+sub json_lines {
+    my ($sql, @names) = @_;
+    my $alias = @names
+        ? 'q(' . join(', ', map { (my $n = $_) =~ s/"/""/g; qq{"$n"} } @names) . ')'
+        : 'q';
+    my %unescape = (n => "\n", r => "\r", t => "\t", b => "\b", f => "\f",
+                    v => "\x0b");
+    return map { s/\\(.)/exists $unescape{$1} ? $unescape{$1} : $1/ge; $_ }
+        split /\n/, psql_copy("SELECT row_to_json(q) FROM ($sql) AS $alias");
 }
 
 # The bytes of COPY (SQL) TO STDOUT WITH (FORMAT csv[, HEADER]).

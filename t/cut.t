@@ -22,9 +22,10 @@ use File::Temp qw(tempdir);
 use OrderStreamTest qw(location_sql copy_csv raw_request raw_start raw_read
                        raw_close raw_result dechunk psql_super
                        wait_fetching_backend wait_no_idle_in_transaction
-                       wait_no_shop_activity unique_tag wait_outcome_line);
+                       wait_no_shop_activity unique_tag wait_outcome_line
+                       next_export_works);
 
-plan tests => 4 * 2 * 7 + 6 + 4 + 4 + 1;
+plan tests => 4 * 2 * 8 + 6 + 4 + 4 + 1 + 1;
 
 Apache::TestRequest::module('os_pool');
 my $ok_body = copy_csv(location_sql('/pool/ok'));
@@ -34,18 +35,6 @@ my %client = (
     'Expect: 100-continue' =>
         { extra_headers => "Expect: 100-continue\r\n" },
 );
-
-# The next export on the same (only) connection is whole, and nothing of
-# role shop is left in a transaction.
-sub next_export_whole {
-    my ($after) = @_;
-    my $r = raw_request(GET => '/pool/ok', module => 'os_pool', timeout => 30);
-    my ($data, $complete) = dechunk($r->{body});
-    ok $r->{status} == 200 && $complete && $data eq $ok_body,
-        "$after: the next export on DBDMax 1 is whole";
-    is wait_no_idle_in_transaction(3), 0,
-        "$after: no connection idle in transaction";
-}
 
 # Starts PATH as CLIENT would, lets KICK (if any) act once the body has
 # begun, reads to the end; checks what the client saw and the outcome.
@@ -74,7 +63,7 @@ sub cut_case {
         or diag $l ? $l->{line} : 'no log line';
     ok $l && $l->{bytes} >= length $r->{body},
         "$what: the client got no more than orderstream-bytes";
-    next_export_whole($what);
+    next_export_works($what, '/pool/ok', $ok_body, 'os_pool');
 }
 
 sub kill_backend {
@@ -143,5 +132,5 @@ for my $client (sort keys %client) {
     ok $r->{closed} && defined $r->{reset} && $r->{reset} eq '',
         'HTTP/1.1, cut download: then a clean close, as before'
         or diag "reset: $r->{reset}";
-    next_export_whole('HTTP/1.1 cut');
+    next_export_works('an HTTP/1.1 cut', '/pool/ok', $ok_body, 'os_pool');
 }

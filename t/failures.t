@@ -14,28 +14,13 @@ use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use OrderStreamTest qw(location_sql copy_csv raw_request raw_start raw_read
                        raw_close raw_result dechunk psql_super
                        wait_fetching_backend wait_no_idle_in_transaction
-                       wait_no_shop_activity unique_tag wait_outcome_line);
+                       wait_no_shop_activity unique_tag wait_outcome_line
+                       next_export_works);
 
 plan tests => 50;
 
 Apache::TestRequest::module('os_pool');
 my $ok_body = copy_csv(location_sql('/pool/ok'));
-
-# After each case: the next export on the same (only) connection is whole,
-# and nothing of role shop is left in a transaction.
-sub export_works {
-    my ($after, $module, $path, $want) = @_;
-    $module ||= 'os_pool';
-    $path   ||= '/pool/ok';
-    $want   ||= $ok_body;
-    my $r = raw_request(GET => $path, module => $module, timeout => 30);
-    is $r->{status}, 200, "after $after: the next export answers 200";
-    my ($data, $complete) = dechunk($r->{body});
-    ok $complete && $data eq $want,
-        "after $after: the next export is whole and correct";
-    is wait_no_idle_in_transaction(3), 0,
-        "after $after: no connection idle in transaction";
-}
 
 sub data_rows {
     my ($data) = @_;
@@ -71,7 +56,7 @@ sub data_rows {
     is $l && $l->{rows}, $rows, 'kill: orderstream-rows = rows the client got';
     ok((grep { /\bOS\d{5}: / && m{/pool/slow\b} && /\[orderstream:error\]/ } @log),
         'kill: an error-log line with the tag and the Location') or diag @log;
-    export_works('a killed backend');
+    next_export_works('a killed backend', '/pool/ok', $ok_body, 'os_pool');
 }
 
 # --- 2. Row 50,000 of 100,000 raises division by zero -----------------------
@@ -101,7 +86,7 @@ sub data_rows {
                && /\[orderstream:error\]/ } @log),
         'row 50000: error log has the tag, Location and SQLSTATE 22012')
         or diag @log;
-    export_works('an error raised by row 50000');
+    next_export_works('an error raised by row 50000', '/pool/ok', $ok_body, 'os_pool');
 }
 
 # --- 3. The client reads 64 KB and closes -----------------------------------
@@ -130,7 +115,7 @@ sub client_leaves {
     ok !(grep { /\[orderstream:(?:error|crit|alert|emerg|warn)\]/ } @log),
         "$name: not logged at warning or error level"
         or diag grep { /orderstream/ } @log;
-    export_works("a client that $name");
+    next_export_works("a client that $name", '/pool/ok', $ok_body, 'os_pool');
 }
 client_leaves('closed after 64 KB');
 client_leaves('reset after 64 KB', reset => 1);
@@ -157,8 +142,8 @@ client_leaves('reset after 64 KB', reset => 1);
     ok !(grep { /\[orderstream:(?:error|crit|alert|emerg|warn)\]/ } @log),
         'stalled client: not logged at warning or error level'
         or diag grep { /orderstream/ } @log;
-    export_works('a client that stopped reading', 'os_stall', '/stall/ok',
-                 copy_csv(location_sql('/stall/ok')));
+    next_export_works('a client that stopped reading', '/stall/ok',
+                      copy_csv(location_sql('/stall/ok')), 'os_stall');
 }
 
 is wait_no_shop_activity(3), 0,

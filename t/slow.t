@@ -29,13 +29,14 @@ use Apache::TestRequest ();
 use Apache::TestUtil qw(t_start_error_log_watch t_finish_error_log_watch);
 use OrderStreamTest qw(location_sql copy_csv raw_request raw_start raw_close
                        raw_result dechunk psql_super unique_tag
-                       wait_outcome_line wait_no_idle_in_transaction);
+                       wait_outcome_line wait_no_idle_in_transaction
+                       next_export_works);
 
 my $curl = `command -v curl 2>/dev/null`;
 chomp $curl;
 my $h2 = $curl && `"$curl" --version 2>/dev/null` =~ /\bHTTP2\b/;
 
-plan tests => 87, need need_module('http2'), need need_module('deflate'),
+plan tests => 94, need need_module('http2'), need need_module('deflate'),
     need { 'curl with HTTP/2 support' => $h2 },
     need { 'OS_SPOOL_DIR (set by t/run)' => $ENV{OS_SPOOL_DIR} };
 
@@ -142,18 +143,6 @@ sub read_paced {
         }
     }
     $c->{buf} .= join '', @pieces;
-}
-
-# The next export on the one connection is whole, and nothing of role shop
-# is left in a transaction.
-sub export_works {
-    my ($after) = @_;
-    my $r = raw_request(GET => '/slow/small', timeout => 30);
-    my ($data, $complete) = dechunk($r->{body});
-    ok $r->{status} == 200 && $complete && $data eq $small,
-        "after $after: the next export on DBDMax 1 is whole";
-    is wait_no_idle_in_transaction(3), 0,
-        "after $after: no connection idle in transaction";
 }
 
 sub outcome_of {
@@ -283,7 +272,7 @@ sub curl_bg {
     ok $complete && $data eq $big, 'spool full: the export went on to its '
         . 'end; the body equals COPY';
     is outcome_of($tag)->{outcome}, 'complete', 'spool full: outcome complete';
-    export_works('a full spool');
+    next_export_works('a full spool', '/slow/small', $small, 'os_slow');
     no_spool_left('spool full');
 }
 
@@ -311,7 +300,7 @@ sub curl_bg {
     like $warn[0] // '', qr{\Q$ENV{OS_SPOOL_DIR}\E/ro\b.*OrderStreamSpoolDir},
         'unwritable spool directory: the warning names the directory and '
         . 'the directive';
-    export_works('an unwritable spool directory');
+    next_export_works('an unwritable spool directory', '/slow/small', $small, 'os_slow');
 }
 
 # --- 5. The database fails after the spool took rows ---------------------------
@@ -354,7 +343,7 @@ sub curl_bg {
             or diag $l->{line};
         ok((grep { /OS00015: / && m{/slow/fail} && /22012/ } @log),
             "$name: OS00015 with the SQLSTATE");
-        export_works($name);
+        next_export_works($name, '/slow/small', $small, 'os_slow');
     }
     no_spool_left('database failures');
 }
@@ -385,7 +374,7 @@ sub curl_bg {
         'too slow: OS00053 names the Location, rows, bytes and the bound';
     like $line // '', qr/after $l->{rows} rows, $l->{bytes} bytes/,
         'too slow: the rows and bytes of the notes';
-    export_works('a client too slow');
+    next_export_works('a client too slow', '/slow/small', $small, 'os_slow');
 }
 
 # --- 7. A client at a normal pace is never cut ----------------------------------
@@ -427,7 +416,7 @@ sub curl_bg {
     ok((grep { /\[orderstream:warn\]/ && /OS00054: / && m{/slow/long: export cut after \d+ rows, \d+ bytes} && /OrderStreamMaxDuration 3 s/ } @log),
         'too long: OS00054 names the Location, rows, bytes and the bound')
         or diag grep { /OS0005/ } @log;
-    export_works('a download too long');
+    next_export_works('a download too long', '/slow/small', $small, 'os_slow');
 }
 
 # --- 9. A client that goes away mid-spool --------------------------------------------
@@ -444,7 +433,7 @@ sub curl_bg {
         or diag $l->{line};
     is $l->{rows}, 60000, 'gone mid-spool: every row had been read';
     no_spool_left('a client gone mid-spool');
-    export_works('a client gone mid-spool');
+    next_export_works('a client gone mid-spool', '/slow/small', $small, 'os_slow');
 }
 
 is wait_busy(0, 3), 0, 'at the end: no export of ours left in the database';

@@ -30,7 +30,7 @@ our @EXPORT_OK = qw(
     wait_no_shop_activity
     outcome_lines wait_outcome_url error_log_size error_log_since
     bind_sql body_is param_forms guarded_csv grouped_lines
-    psql_copy json_lines
+    psql_copy json_lines next_export_works
 );
 
 # GET PATH (on the current Apache::TestRequest module): one test that it is
@@ -468,6 +468,20 @@ sub dechunk {
 }
 
 # --- the pool ------------------------------------------------------------
+
+# After a failure case on a pool of one connection (DBDMax 1): the next
+# export, PATH on MODULE (undef: the current one), answers 200 with exactly
+# WANT, and nothing of role shop is left in a transaction. Three tests.
+sub next_export_works {
+    my ($after, $path, $want, $module) = @_;
+    my $r = raw_request(GET => $path, module => $module, timeout => 30);
+    Test::More::is($r->{status}, 200, "after $after: the next export answers 200");
+    my ($data, $complete) = dechunk($r->{body});
+    Test::More::ok($complete && $data eq $want,
+        "after $after: the next export is whole and correct");
+    Test::More::is(wait_no_idle_in_transaction(3), 0,
+        "after $after: no connection idle in transaction");
+}
 
 # Connections of role shop left inside a transaction.
 sub idle_in_transaction {

@@ -594,16 +594,19 @@ static int stream(os_export *ex, PGresult *res)
     return OK;
 }
 
+/* The request notes for LogFormat's %{...}n (and the status totals). */
+static void note(request_rec *r, const char *outcome, apr_off_t rows,
+                 apr_off_t bytes)
+{
+    apr_table_setn(r->notes, "orderstream-outcome", outcome);
+    apr_table_setn(r->notes, "orderstream-rows", apr_off_t_toa(r->pool, rows));
+    apr_table_setn(r->notes, "orderstream-bytes",
+                   apr_off_t_toa(r->pool, bytes));
+}
+
 static void set_notes(const os_export *ex)
 {
-    request_rec *r = ex->r;
-
-    apr_table_setn(r->notes, "orderstream-outcome", ex->outcome);
-    apr_table_setn(r->notes, "orderstream-rows",
-                   apr_off_t_toa(r->pool, ex->rows));
-    apr_table_setn(
-        r->notes, "orderstream-bytes",
-        apr_off_t_toa(r->pool, ex->out ? os_out_bytes(ex->out) : 0));
+    note(ex->r, ex->outcome, ex->rows, ex->out ? os_out_bytes(ex->out) : 0);
 }
 
 static int run(os_export *ex)
@@ -799,9 +802,7 @@ static int refuse(request_rec *r, int status, const char *msg)
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OSLOGNO(00019) "%s: %d: %s",
                   r->uri, status, msg);
-    apr_table_setn(r->notes, "orderstream-outcome", OS_REJECTED);
-    apr_table_setn(r->notes, "orderstream-rows", "0");
-    apr_table_setn(r->notes, "orderstream-bytes", "0");
+    note(r, OS_REJECTED, 0, 0);
     r->status = status;
     ap_set_content_type(r, "text/plain; charset=utf-8");
     apr_brigade_printf(bb, NULL, NULL, "%s\n", msg);
@@ -831,9 +832,7 @@ static int identify(request_rec *r, const os_dir_conf *conf, os_params *params,
     ap_log_rerror(APLOG_MARK,
                   status == HTTP_FORBIDDEN ? APLOG_WARNING : APLOG_ERR, 0, r,
                   OSLOGNO(00030) "%s: %d: %s", conf->location, status, msg);
-    apr_table_setn(r->notes, "orderstream-outcome", OS_REJECTED);
-    apr_table_setn(r->notes, "orderstream-rows", "0");
-    apr_table_setn(r->notes, "orderstream-bytes", "0");
+    note(r, OS_REJECTED, 0, 0);
     return status;
 }
 

@@ -3,12 +3,13 @@
 
 int os_utf8_seq(const unsigned char *s, apr_size_t n, unsigned *cp)
 {
-    unsigned c = s[0], v, min;
+    unsigned c, v, min;
     int need, i;
 
     if (n == 0) {
         return 0;
     }
+    c = s[0];
     if (c < 0x80) {
         need = 0, v = c, min = 0;
     }

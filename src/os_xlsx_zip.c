@@ -169,7 +169,11 @@ apr_status_t os_xlsx_zip_close(os_xlsx_zip *z)
         return z->sink_status;
     }
     rv = status(z, archive_write_close(z->a));
-    zip_free(z);
+    /* On failure z->error points into libarchive's state, read by the
+     * caller's log line: the pool cleanup frees it, after that. */
+    if (rv == APR_SUCCESS) {
+        zip_free(z);
+    }
     return rv;
 }
 

@@ -46,14 +46,15 @@ typedef struct os_ndjson {
     /* grouping */
     int nkeys;             /* key columns; 0: no grouping */
     const char *group_key; /* "LABEL": */
+    apr_size_t group_key_len;
     int max_group_rows;
     int in_group, group_rows;
     os_key *keys;      /* the open group's key values */
     apr_pool_t *gpool; /* holds them; cleared per group */
 } os_ndjson;
 
-/* A JSON object key: "label": */
-static const char *json_key(const char *label, apr_pool_t *p)
+/* A JSON object key: "label":, and its length in *klen. */
+static const char *json_key(const char *label, apr_size_t *klen, apr_pool_t *p)
 {
     apr_size_t len = strlen(label);
     char *k = apr_palloc(p, OS_JSON_STRING_MAX(len) + 2);
@@ -61,6 +62,7 @@ static const char *json_key(const char *label, apr_pool_t *p)
 
     k[n++] = ':';
     k[n] = '\0';
+    *klen = n;
     return k;
 }
 
@@ -107,8 +109,7 @@ static void *create(const os_render_cols *c, const os_dir_conf *conf,
     rd->kind = apr_pcalloc(p, (apr_size_t)rd->ncols + 1);
     for (i = 0; i < rd->ncols; i++) {
         rd->kind[i] = (unsigned char)json_kind(c->types[i]);
-        rd->json_keys[i] = json_key(c->labels[i], p);
-        rd->json_key_len[i] = strlen(rd->json_keys[i]);
+        rd->json_keys[i] = json_key(c->labels[i], &rd->json_key_len[i], p);
     }
     if ((rd->nkeys = os_config_group_by(conf, &label))) {
         if (rd->nkeys >= rd->ncols) {
@@ -118,7 +119,7 @@ static void *create(const os_render_cols *c, const os_dir_conf *conf,
                                 rd->nkeys, rd->nkeys, rd->ncols);
             return NULL;
         }
-        rd->group_key = json_key(label, p);
+        rd->group_key = json_key(label, &rd->group_key_len, p);
         rd->max_group_rows = os_config_max_group_rows(conf);
         rd->keys = apr_pcalloc(p, sizeof(*rd->keys) * (apr_size_t)rd->nkeys);
         apr_pool_create(&rd->gpool, p);
@@ -314,7 +315,7 @@ static apr_status_t open_group(os_ndjson *rd, os_out *out, const PGresult *res,
         rv = os_render_put(out, ",", 1);
     }
     if (rv == APR_SUCCESS) {
-        rv = os_render_put(out, rd->group_key, strlen(rd->group_key));
+        rv = os_render_put(out, rd->group_key, rd->group_key_len);
     }
     return rv == APR_SUCCESS ? os_render_put(out, "[", 1) : rv;
 }

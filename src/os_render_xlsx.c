@@ -50,12 +50,11 @@ static apr_status_t sink(void *ctx, const char *buf, apr_size_t len)
 
     while (len) {
         apr_size_t n = len > OS_XLSX_PIECE ? OS_XLSX_PIECE : len;
-        char *d = os_out_reserve(xr->out, n);
-        if (!d) {
-            return os_out_status(xr->out);
+        apr_status_t rv = os_render_put(xr->out, buf, n);
+
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
-        memcpy(d, buf, n);
-        os_out_commit(xr->out, n);
         buf += n;
         len -= n;
     }

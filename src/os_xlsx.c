@@ -37,9 +37,6 @@
 #include "os_xlsx_cell.h"
 #include "os_xlsx_zip.h"
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-
 /* The largest size or offset a classic zip holds (0xFFFFFFFF is Zip64's
  * marker). */
 #define ZIP32_MAX 0xFFFFFFFEULL
@@ -273,7 +270,7 @@ static apr_status_t start_sheet(os_xlsx *w)
 
     if (n > OS_XLSX_SHEETS_MAX) {
         return fail(w, OS_XLSX_ESHEETS,
-                    "the workbook would need more than " STR(
+                    "the workbook would need more than " APR_STRINGIFY(
                         OS_XLSX_SHEETS_MAX) " sheets");
     }
     if (zip_would_pass(w, w->head_max, n)) {
@@ -364,20 +361,12 @@ static apr_status_t room_for_row(os_xlsx *w, apr_uint64_t max)
 /* <row r="n">, without a printf per row. */
 static apr_status_t put_row_start(os_xlsx *w, long n)
 {
-    char digits[24];
-    int k = 0;
     apr_status_t rv = reserve(w, ROW_TAGS);
 
     if (rv == APR_SUCCESS) {
-        do {
-            digits[k++] = (char)('0' + n % 10);
-            n /= 10;
-        } while (n);
         memcpy(w->buf + w->pos, "<row r=\"", 8);
         w->pos += 8;
-        while (k) {
-            w->buf[w->pos++] = digits[--k];
-        }
+        w->pos += os_xlsx_cell_ulong(w->buf + w->pos, (unsigned long)n);
         w->buf[w->pos++] = '"';
         w->buf[w->pos++] = '>';
     }

@@ -258,6 +258,11 @@ static char *put_ulong(char *d, unsigned long n)
     return d;
 }
 
+apr_size_t os_xlsx_cell_ulong(char *dst, unsigned long n)
+{
+    return (apr_size_t)(put_ulong(dst, n) - dst);
+}
+
 /* <c[ r="ref"][ s="style"][ t="type"]> */
 static char *open_cell(char *d, const char *ref, apr_size_t reflen, int style,
                        const char *type, apr_size_t typelen)

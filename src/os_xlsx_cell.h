@@ -98,6 +98,9 @@ apr_size_t os_xlsx_cell_ref(char *dst, int col, long row);
 /* The column letters of col (0-based) to dst (4 bytes); their count. */
 apr_size_t os_xlsx_cell_col_name(char *dst, int col);
 
+/* n in decimal to dst (at most 20 bytes); its length. */
+apr_size_t os_xlsx_cell_ulong(char *dst, unsigned long n);
+
 /* Writes xl/styles.xml, the styles above, to dst (OS_XLSX_STYLES_MAX
  * bytes); returns its length. */
 #define OS_XLSX_STYLES_MAX 8192

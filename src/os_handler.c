@@ -765,6 +765,18 @@ int os_handler_map_to_storage(request_rec *r)
     return DECLINED;
 }
 
+request_rec *os_handler_noted(request_rec *r)
+{
+    request_rec *with = NULL;
+
+    for (; r; r = r->next) {
+        if (apr_table_get(r->notes, "orderstream-outcome")) {
+            with = r;
+        }
+    }
+    return with;
+}
+
 void os_handler_nosniff(request_rec *r)
 {
     /* err_headers_out: kept on the error pages httpd makes (404, 405,

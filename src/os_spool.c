@@ -101,6 +101,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include "os_handler.h"
 #include "os_spool.h"
 
 /* A piece: about one output buffer of os_output.c (32 KB) with its chunk
@@ -767,7 +768,14 @@ apr_status_t os_spool_drain(os_spool *s)
  * end, so it is left as it is. */
 static int spool_log(request_rec *r)
 {
-    const char *o = apr_table_get(r->notes, "orderstream-outcome");
+    const char *o;
+
+    /* After an internal redirect the export's notes are on a later
+     * request of the chain than the one this hook gets. */
+    if (!(r = os_handler_noted(r))) {
+        return DECLINED;
+    }
+    o = apr_table_get(r->notes, "orderstream-outcome");
 
     if (o && !strcmp(o, "complete") && r->connection->aborted
         && !r->connection->master) {

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "os_config.h"
+#include "os_handler.h"
 #include "os_status.h"
 
 /* The Mutex directive's name for our lock. */
@@ -470,17 +471,13 @@ static apr_int64_t note_int(request_rec *r, const char *name)
  * the notes), and the status the access log shows (%>s: the last one's). */
 int os_status_log(request_rec *r)
 {
-    request_rec *rr, *with = NULL;
-    const char *outcome = NULL;
+    request_rec *rr, *with = os_handler_noted(r);
+    const char *outcome =
+        with ? apr_table_get(with->notes, "orderstream-outcome") : NULL;
     os_tally *t;
     int key, status = r->status;
 
     for (rr = r; rr; rr = rr->next) {
-        const char *o = apr_table_get(rr->notes, "orderstream-outcome");
-        if (o) {
-            with = rr;
-            outcome = o;
-        }
         status = rr->status;
     }
     if (!with || (key = key_for(with)) < 0

@@ -37,6 +37,8 @@
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+/* mod_dbd, whose request config says whether a connection is held */
+static module *dbd_module;
 
 struct os_conn {
     request_rec *r;
@@ -50,18 +52,18 @@ void os_conn_child_init(void)
 {
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    dbd_module = ap_find_linked_module("mod_dbd.c");
 }
 
 /* Whether a module of this request already holds a connection from
  * ap_dbd_acquire: mod_dbd keeps it in the initial request's config. */
 static int request_has_one(request_rec *r)
 {
-    module *dbd = ap_find_linked_module("mod_dbd.c");
-
     while (r->prev || r->main) {
         r = r->prev ? r->prev : r->main;
     }
-    return dbd && ap_get_module_config(r->request_config, dbd) != NULL;
+    return dbd_module
+        && ap_get_module_config(r->request_config, dbd_module) != NULL;
 }
 
 static void give_back(os_conn *c)

@@ -187,11 +187,10 @@ static int close_delimited(const request_rec *r)
 static void reset_connection(request_rec *r)
 {
     conn_rec *c = r->connection;
-    apr_socket_t *sock = ap_get_conn_socket(c);
     struct linger now = { 1, 0 };
     apr_os_sock_t fd;
 
-    if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS
+    if (!os_spool_client_fd(c, &fd)
         || setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now))) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(errno), r,
                       OSLOGNO(00024) "cannot set SO_LINGER to reset the "

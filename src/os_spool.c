@@ -130,16 +130,18 @@ struct os_spool {
     request_rec *r;
     ap_filter_t *f;
     os_pace *pace;
-    apr_off_t limit;    /* OrderStreamSpool; 0: none */
-    const char *dir;    /* NULL: httpd's temporary directory */
-    int fd;             /* -1: no file yet */
-    int failed;         /* no spool for the rest of this response */
-    int h2;             /* a mod_http2 stream: no core filter below */
-    int feed;           /* a filter below reads FILE buckets into memory */
-    int to_client;      /* a wait lasts until the client acknowledged it all */
-    apr_off_t size;     /* bytes in the file */
-    apr_off_t passed;   /* of them, passed down as FILE buckets */
-    apr_off_t statted;  /* size at the last look at the free space */
+    apr_off_t limit;  /* OrderStreamSpool; 0: none */
+    const char *dir;  /* NULL: httpd's temporary directory */
+    int fd;           /* -1: no file yet */
+    int failed;       /* no spool for the rest of this response */
+    int h2;           /* a mod_http2 stream: no core filter below */
+    int feed;         /* a filter below reads FILE buckets into memory */
+    int to_client;    /* a wait lasts until the client acknowledged it all */
+    apr_off_t size;   /* bytes in the file */
+    apr_off_t passed; /* of them, passed down as FILE buckets */
+    /* size at the last look at the free space, less what was truncated
+     * since: bytes spooled since that look are size - statted */
+    apr_off_t statted;
     apr_uint64_t base;  /* HTTP/2: bytes read from the file before the
                          * last truncation */
     apr_uint64_t sent;  /* HTTP/2 without a file: bytes passed */
@@ -261,8 +263,7 @@ static int room(os_spool *s, apr_size_t len)
     if (s->fd < 0 && !open_file(s)) {
         return 0;
     }
-    if ((s->size == 0 || s->size - s->statted >= OS_SPOOL_PASS)
-        && !disk_has_room(s)) {
+    if (s->size - s->statted >= OS_SPOOL_PASS && !disk_has_room(s)) {
         return 0;
     }
     return 1;
@@ -326,7 +327,9 @@ static void truncate_file(os_spool *s)
     s->base += (apr_uint64_t)s->passed;
     /* HTTP/2 measures the reader by the offset: back to 0. */
     lseek(s->fd, 0, SEEK_SET);
-    s->size = s->passed = s->statted = 0;
+    /* the look at the free space counts what was spooled, not restarts */
+    s->statted -= s->size;
+    s->size = s->passed = 0;
 }
 
 /* ---- passing down ------------------------------------------------------- */
@@ -394,15 +397,21 @@ static apr_off_t reader_at(os_spool *s)
     return at < 0 ? 0 : at;
 }
 
+int os_spool_client_fd(conn_rec *c, apr_os_sock_t *fd)
+{
+    apr_socket_t *sock = ap_get_conn_socket(c);
+
+    return sock && apr_os_sock_get(fd, sock) == APR_SUCCESS;
+}
+
 /* Bytes the kernel holds for the client, sent or not, that it has not
  * acknowledged yet; 0 if unknown. */
 static int unacked(os_spool *s)
 {
-    apr_socket_t *sock = ap_get_conn_socket(s->r->connection);
     apr_os_sock_t fd;
     int n = 0;
 
-    if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS
+    if (!os_spool_client_fd(s->r->connection, &fd)
         || ioctl(fd, SIOCOUTQ, &n)) {
         return 0;
     }
@@ -453,12 +462,11 @@ static apr_status_t settle(os_spool *s)
 /* Bytes the client's TCP stack has acknowledged; 0 if unknown. */
 static apr_uint64_t acked(os_spool *s)
 {
-    apr_socket_t *sock = ap_get_conn_socket(s->r->connection);
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
     apr_os_sock_t fd;
 
-    if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS
+    if (!os_spool_client_fd(s->r->connection, &fd)
         || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len)
         || len < offsetof(struct tcp_info, tcpi_bytes_acked)
                 + sizeof(ti.tcpi_bytes_acked)) {
@@ -735,6 +743,7 @@ os_spool *os_spool_add(request_rec *r, apr_off_t limit, const char *dir,
     s->limit = limit > 0 ? limit : 0;
     s->dir = dir;
     s->fd = -1;
+    s->statted = -OS_SPOOL_PASS; /* look before the first piece */
     s->h2 = c->master != NULL;
     s->piece = apr_brigade_create(r->pool, c->bucket_alloc);
     s->out = apr_brigade_create(r->pool, c->bucket_alloc);

@@ -5,6 +5,7 @@
 #ifndef OS_SPOOL_H
 #define OS_SPOOL_H
 
+#include <apr_portable.h>
 #include <httpd.h>
 #include <util_filter.h>
 
@@ -22,8 +23,13 @@
 typedef struct os_spool os_spool;
 
 /* register_hooks: the filter, and a log_transaction hook that runs before
- * the access log is written (see os_spool_log in os_spool.c). */
+ * the access log is written (see spool_log in os_spool.c). */
 void os_spool_register(void);
+
+/* The descriptor of c's socket to the client, for what APR has no call
+ * for (TCP_INFO, SIOCOUTQ, SO_LINGER {1, 0}); 0 when there is none
+ * (HTTP/2 stream connections). */
+int os_spool_client_fd(conn_rec *c, apr_os_sock_t *fd);
 
 /* Puts the filter on r, after every other filter of the request (deflate,
  * the chunk filter), before the connection's. limit: the most bytes the

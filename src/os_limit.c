@@ -122,22 +122,10 @@ void os_limit_child_init(apr_pool_t *pchild, server_rec *main_server)
 /* A request's place in its gate, given back once: early, by
  * os_limit_leave(), when the export returns its connection before the
  * response ends, or by the cleanup on r->pool. */
-typedef struct os_entry {
-    os_gate *gate;
-    int left;
-} os_entry;
-
-#define OS_LIMIT_KEY "orderstream-gate"
-
-static apr_status_t leave(void *e)
+static apr_status_t leave(void *g)
 {
-    os_entry *entry = e;
-    os_gate *gate = entry->gate;
+    os_gate *gate = g;
 
-    if (entry->left) {
-        return APR_SUCCESS;
-    }
-    entry->left = 1;
     apr_thread_mutex_lock(gate->lock);
     gate->active--;
     apr_thread_cond_signal(gate->freed);
@@ -145,14 +133,11 @@ static apr_status_t leave(void *e)
     return APR_SUCCESS;
 }
 
+/* Unregisters the cleanup and runs it: the place is given back once.
+ * Called only for a request that entered (os_conn.c). */
 void os_limit_leave(request_rec *r)
 {
-    void *entry = NULL;
-
-    apr_pool_userdata_get(&entry, OS_LIMIT_KEY, r->pool);
-    if (entry) {
-        leave(entry);
-    }
+    apr_pool_cleanup_run(r->pool, gate_of(r->server), leave);
 }
 
 os_slot os_limit_enter(request_rec *r, int max_concurrent,
@@ -161,7 +146,6 @@ os_slot os_limit_enter(request_rec *r, int max_concurrent,
     os_gate *gate = gate_of(r->server);
     apr_time_t deadline = apr_time_now() + wait;
     os_slot slot = OS_SLOT_OK;
-    os_entry *entry;
 
     apr_thread_mutex_lock(gate->lock);
     if (max_concurrent && gate->active >= max_concurrent) {
@@ -177,13 +161,10 @@ os_slot os_limit_enter(request_rec *r, int max_concurrent,
         apr_thread_cond_timedwait(gate->freed, gate->lock, left);
     }
     gate->active++;
-    entry = apr_pcalloc(r->pool, sizeof(*entry));
-    entry->gate = gate;
-    apr_pool_userdata_setn(entry, OS_LIMIT_KEY, NULL, r->pool);
     /* Registered before the connection is borrowed, so that when both go
      * back with r->pool, the connection is in the pool first (cleanups
      * run in reverse) and the export woken here finds it there. */
-    apr_pool_cleanup_register(r->pool, entry, leave, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(r->pool, gate, leave, apr_pool_cleanup_null);
 
 done:
     apr_thread_mutex_unlock(gate->lock);

@@ -28,8 +28,9 @@ os_slot os_limit_enter(request_rec *r, int max_concurrent,
                        apr_interval_time_t wait);
 
 /* Gives r's slot back now: its export has returned its connection to the
- * pool while the response goes on (the spool). Once only; without it the
- * slot goes back with r->pool. */
+ * pool while the response goes on (the spool). Only for a request whose
+ * os_limit_enter gave OS_SLOT_OK, and once (os_conn.c's held flag sees
+ * to both); without it the slot goes back with r->pool. */
 void os_limit_leave(request_rec *r);
 
 #endif /* OS_LIMIT_H */

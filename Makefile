@@ -101,10 +101,11 @@ t/unit/test_csv: t/unit/test_csv.c src/os_csv.c src/os_csv.h
 
 APR_CONFIG ?= $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
 t/unit/test_params: t/unit/test_params.c src/os_params.c src/os_params.h \
-	    src/os_format.c src/os_format.h src/os_utf8.c src/os_utf8.h
+	    src/os_format.c src/os_format.h src/os_utf8.c src/os_utf8.h \
+	    src/os_date.c src/os_date.h
 	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
 	    -o $@ t/unit/test_params.c src/os_params.c src/os_format.c \
-	    src/os_utf8.c \
+	    src/os_utf8.c src/os_date.c \
 	    $(shell $(APR_CONFIG) --link-ld)
 
 t/unit/test_sql: t/unit/test_sql.c src/os_sql.c src/os_sql.h
@@ -140,8 +141,10 @@ t/unit/test_pace: t/unit/test_pace.c src/os_pace.c src/os_pace.h t/unit/unit.h
 # The XLSX writer with libarchive and zlib, no server. Reads workbooks back
 # with Debian's python3 and its openpyxl (/usr/bin/python3: not whatever
 # python3 comes first in PATH).
-XLSX_SRCS := src/os_xlsx.c src/os_xlsx_cell.c src/os_xlsx_zip.c src/os_utf8.c
-XLSX_HDRS := src/os_xlsx.h src/os_xlsx_cell.h src/os_xlsx_zip.h src/os_utf8.h
+XLSX_SRCS := src/os_xlsx.c src/os_xlsx_cell.c src/os_xlsx_zip.c src/os_utf8.c \
+	src/os_date.c
+XLSX_HDRS := src/os_xlsx.h src/os_xlsx_cell.h src/os_xlsx_zip.h src/os_utf8.h \
+	src/os_date.h
 t/unit/test_xlsx: t/unit/test_xlsx.c $(XLSX_SRCS) $(XLSX_HDRS) t/unit/unit.h
 	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
 	    -o $@ t/unit/test_xlsx.c $(XLSX_SRCS) \
@@ -195,14 +198,14 @@ $(FUZZ_DIR)/bin/$(1): t/fuzz/fuzz_$(1).c t/fuzz/fuzz.c t/fuzz/fuzz.h \
 	    $(2) $$(FUZZ_LDFLAGS) $(3)
 endef
 # One line per target.
-$(eval $(call fuzz_target,params,src/os_params.c src/os_format.c src/os_utf8.c))
+$(eval $(call fuzz_target,params,src/os_params.c src/os_format.c src/os_utf8.c src/os_date.c))
 $(eval $(call fuzz_target,accept,src/os_format.c))
 $(eval $(call fuzz_target,file_name,src/os_format.c))
 $(eval $(call fuzz_target,sql,src/os_sql.c))
 $(eval $(call fuzz_target,csv,src/os_csv.c))
 $(eval $(call fuzz_target,tsv,src/os_format.c))
 $(eval $(call fuzz_target,json,src/os_format.c))
-$(eval $(call fuzz_target,xlsx,src/os_xlsx_cell.c src/os_utf8.c))
+$(eval $(call fuzz_target,xlsx,src/os_xlsx_cell.c src/os_utf8.c src/os_date.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
 
 # The committed inputs of target $$t (seeds and regression inputs), as

@@ -16,6 +16,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "os_date.h"
 #include "os_params.h"
 #include "os_utf8.h"
 
@@ -111,21 +112,6 @@ const char *os_param_form(const os_param_decl *d, apr_pool_t *p)
     return types[d->type].form;
 }
 
-/* n decimal digits at s, into *out. */
-static int digits(const char *s, int n, int *out)
-{
-    int i;
-
-    *out = 0;
-    for (i = 0; i < n; i++) {
-        if (!apr_isdigit(s[i])) {
-            return 0;
-        }
-        *out = *out * 10 + (s[i] - '0');
-    }
-    return 1;
-}
-
 /* [+-]digits within bigint; normalised without sign or leading zeros. */
 static const char *check_int(const char *v, apr_pool_t *p)
 {
@@ -156,24 +142,12 @@ static const char *check_numeric(const char *v)
     return (whole || frac) && !*end && strlen(v) <= OS_NUMERIC_MAX ? v : NULL;
 }
 
-static int days_in(int year, int month)
-{
-    static const int days[] = {
-        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-    };
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
 /* YYYY-MM-DD, a day the calendar has, year 1 to 9999. */
 static int is_date(const char *v)
 {
     int y, m, d;
 
-    return digits(v, 4, &y) && v[4] == '-' && digits(v + 5, 2, &m)
-        && v[7] == '-' && digits(v + 8, 2, &d) && y >= 1 && m >= 1 && m <= 12
-        && d >= 1 && d <= days_in(y, m);
+    return os_date_ymd(v, &y, &m, &d);
 }
 
 static const char *check_date(const char *v)
@@ -190,11 +164,11 @@ static const char *zone(const char *s, apr_pool_t *p)
     if (!*s || ((*s == 'Z' || *s == 'z') && !s[1])) {
         return "+00:00"; /* no offset: UTC, as the file names are */
     }
-    if ((*s != '+' && *s != '-') || !digits(s + 1, 2, &h)) {
+    if ((*s != '+' && *s != '-') || !os_date_digits(s + 1, 2, &h)) {
         return NULL;
     }
-    if (s[3] == ':' ? !digits(s + 4, 2, &m) || s[6]
-            : s[3]  ? !digits(s + 3, 2, &m) || s[5]
+    if (s[3] == ':' ? !os_date_digits(s + 4, 2, &m) || s[6]
+            : s[3]  ? !os_date_digits(s + 3, 2, &m) || s[5]
                     : 0) {
         return NULL;
     }
@@ -215,12 +189,12 @@ static const char *check_timestamptz(const char *v, apr_pool_t *p)
     if (!*s) {
         return apr_pstrcat(p, v, " 00:00:00+00:00", NULL);
     }
-    if ((*s != 'T' && *s != 't' && *s != ' ') || !digits(s + 1, 2, &h)
-        || s[3] != ':' || !digits(s + 4, 2, &mi)) {
+    if ((*s != 'T' && *s != 't' && *s != ' ') || !os_date_digits(s + 1, 2, &h)
+        || s[3] != ':' || !os_date_digits(s + 4, 2, &mi)) {
         return NULL;
     }
     s += 6;
-    if (*s == ':' && digits(s + 1, 2, &sec)) {
+    if (*s == ':' && os_date_digits(s + 1, 2, &sec)) {
         s += 3;
         if (*s == '.') {
             frac = strspn(s + 1, "0123456789");

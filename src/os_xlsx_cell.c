@@ -32,6 +32,7 @@
  */
 #include <string.h>
 
+#include "os_date.h"
 #include "os_utf8.h"
 #include "os_xlsx_cell.h"
 
@@ -380,33 +381,6 @@ static int number_ok(const char *v, apr_size_t len)
     return last - first + 1 <= 15 && mag >= -307 && mag <= 307;
 }
 
-/* n decimal digits at s. */
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0, i;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return 0;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-static int month_days(int y, int m)
-{
-    static const int days[] = {
-        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-    };
-
-    if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) {
-        return 29;
-    }
-    return days[m - 1];
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
  * days_from_civil). */
 static long days_from_civil(long y, int m, int d)
@@ -431,9 +405,7 @@ static long date_serial(const char *v)
 {
     int y, m, d;
 
-    if (!digits(v, 4, &y) || v[4] != '-' || !digits(v + 5, 2, &m)
-        || v[7] != '-' || !digits(v + 8, 2, &d) || m < 1 || m > 12 || d < 1
-        || d > month_days(y, m) || y < 1900 || (y == 1900 && m < 3)) {
+    if (!os_date_ymd(v, &y, &m, &d) || y < 1900 || (y == 1900 && m < 3)) {
         return 0;
     }
     return days_from_civil(y, m, d) + SERIAL_1970;
@@ -450,9 +422,9 @@ static apr_size_t parse_time(const char *v, apr_size_t len, int max_hour,
     long us = 0, scale = 100000;
     apr_size_t i = 8;
 
-    if (len < 8 || !digits(v, 2, &h) || v[2] != ':' || !digits(v + 3, 2, &m)
-        || v[5] != ':' || !digits(v + 6, 2, &s) || h > max_hour || m > 59
-        || s > 59) {
+    if (len < 8 || !os_date_digits(v, 2, &h) || v[2] != ':'
+        || !os_date_digits(v + 3, 2, &m) || v[5] != ':'
+        || !os_date_digits(v + 6, 2, &s) || h > max_hour || m > 59 || s > 59) {
         return 0;
     }
     *frac = i < len && v[i] == '.';
@@ -478,10 +450,12 @@ static apr_size_t offset_len(const char *v, apr_size_t len)
     apr_size_t i = 3;
     int n;
 
-    if (len < 3 || (v[0] != '+' && v[0] != '-') || !digits(v + 1, 2, &n)) {
+    if (len < 3 || (v[0] != '+' && v[0] != '-')
+        || !os_date_digits(v + 1, 2, &n)) {
         return 0;
     }
-    while (i + 3 <= len && v[i] == ':' && digits(v + i + 1, 2, &n) && i < 9) {
+    while (i + 3 <= len && v[i] == ':' && os_date_digits(v + i + 1, 2, &n)
+           && i < 9) {
         i += 3;
     }
     return i;

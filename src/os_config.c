@@ -18,6 +18,8 @@
 #include <http_main.h>
 
 #include "os_config.h"
+#include "os_conn.h"
+#include "os_render.h"
 #include "os_limit.h"
 #include "os_sql.h"
 #include "os_xlsx.h"
@@ -58,8 +60,6 @@
  * 2,000,000-row export, 2 GB) to a client at 1.5 MB/s; past it, a VACUUM
  * held back longer costs more than such a download is worth. */
 #define OS_DEFAULT_MAX_DURATION apr_time_from_sec(30 * 60)
-
-APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
 
 /* Whether a section's path (as create_dir_config gets it) is a URL path
  * rather than a pattern: <LocationMatch> and "~" regexes and wildcards
@@ -282,6 +282,23 @@ const char *os_config_eol(const os_dir_conf *conf)
     return conf->eol == OS_EOL_LF ? "\n" : "\r\n";
 }
 
+void os_config_render(const os_dir_conf *conf, os_render_opts *o)
+{
+    os_header_mode mode = os_config_header_mode(conf);
+
+    o->location = conf->location;
+    o->header = mode != OS_HEADER_OFF;
+    o->labels = mode == OS_HEADER_LABELS ? conf->labels : NULL;
+    o->eol = os_config_eol(conf);
+    o->delimiter = os_config_delimiter(conf);
+    o->bom = os_config_bom(conf);
+    o->formula_guard = os_config_formula_guard(conf);
+    o->group_by = os_config_group_by(conf, &o->group_label);
+    o->max_group_rows = os_config_max_group_rows(conf);
+    o->sheet_rows = os_config_sheet_rows(conf);
+    o->xlsx_level = os_config_xlsx_level(conf);
+}
+
 long os_config_stmt_timeout_ms(const os_dir_conf *conf)
 {
     return conf->stmt_timeout < 0 ? -1 : (long)(conf->stmt_timeout / 1000);
@@ -309,6 +326,14 @@ void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules)
     rules->max_limit = conf->max_limit < 0 ? 0 : conf->max_limit;
     rules->decls = conf->params;
     rules->formats = os_config_formats(conf);
+}
+
+void os_config_identity(const os_dir_conf *conf, os_identity_spec *spec)
+{
+    os_config_params_rules(conf, &spec->rules);
+    spec->param_exprs = conf->param_exprs;
+    spec->settings = conf->settings;
+    spec->role = conf->role;
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are

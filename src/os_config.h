@@ -126,6 +126,11 @@ int os_config_formula_guard(const os_dir_conf *conf);
 int os_config_group_by(const os_dir_conf *conf, const char **label);
 int os_config_max_group_rows(const os_dir_conf *conf);
 
+/* What the render layer needs of conf, defaults applied, into *o: the
+ * config hands it down so that render never reads os_dir_conf. */
+struct os_render_opts;
+void os_config_render(const os_dir_conf *conf, struct os_render_opts *o);
+
 /* The URL paths of the exports of virtual host s (literal <Location>s
  * with OrderStreamSQL), in the order read, each once: what a download
  * page lists. */
@@ -154,8 +159,8 @@ apr_interval_time_t os_config_max_duration(const os_dir_conf *conf);
 /* The rules for ?offset=&limit= (os_params.h). */
 void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules);
 
-/* mod_dbd's ap_dbd_acquire, looked up at config time; NULL when mod_dbd is
- * not loaded (the config test then fails, so a handler never sees NULL). */
-extern APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
+/* Who-asks of conf (its parameters' rules, expr= values, settings and
+ * role) for os_identity.c, which never reads os_dir_conf. */
+void os_config_identity(const os_dir_conf *conf, os_identity_spec *spec);
 
 #endif /* OS_CONFIG_H */

@@ -31,9 +31,10 @@
 #include <http_request.h>
 #include <mod_dbd.h>
 
-#include "os_config.h"
 #include "os_conn.h"
 #include "os_limit.h"
+
+APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;

@@ -5,10 +5,15 @@
 
 #include <httpd.h>
 #include <libpq-fe.h>
+#include <mod_dbd.h>
 
 #include "os_cursor.h"
 
 typedef struct os_conn os_conn;
+
+/* mod_dbd's ap_dbd_acquire, looked up when the config is read (os_config.c
+ * fails the config test when it is missing, so a handler never sees NULL). */
+extern APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *os_dbd_acquire;
 
 typedef enum {
     OS_CONN_OK,

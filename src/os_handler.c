@@ -33,6 +33,7 @@
 #include "os_format.h"
 #include "os_handler.h"
 #include "os_identity.h"
+#include "os_notes.h"
 #include "os_output.h"
 #include "os_pace.h"
 #include "os_render.h"
@@ -65,16 +66,6 @@ typedef struct os_export {
     os_pace *pace;   /* OrderStreamMinRate, OrderStreamMaxDuration */
     os_spool *spool; /* the output filter that spools and waits */
 } os_export;
-
-/* What the request notes say of an export, for LogFormat's %{...}n: the
- * access log's status stays 200 for a download cut after it started. */
-#define OS_COMPLETE "complete"
-#define OS_CLIENT_GONE "client-gone"
-#define OS_DB_ERROR "db-error"
-#define OS_TIMEOUT "timeout"   /* statement_timeout (SQLSTATE 57014) */
-#define OS_REJECTED "rejected" /* 503, 403, 400 of ours: nothing ran */
-#define OS_TOO_SLOW "too-slow" /* OrderStreamMinRate */
-#define OS_TOO_LONG "too-long" /* OrderStreamMaxDuration */
 
 /* A 503 the client may retry: says when, and why in the error log (a
  * limit reached under load is a warning; no connection at all, an error). */
@@ -326,10 +317,12 @@ static apr_status_t prepare_render(os_export *ex)
 {
     apr_status_t rv = APR_SUCCESS;
     const char *why = NULL, *sql;
+    os_render_opts o;
     int q;
 
-    ex->rd = os_render_create(ex->conf, ex->f, ex->desc, ex->types,
-                              ex->typmods, ex->r->pool, &why);
+    os_config_render(ex->conf, &o);
+    ex->rd = os_render_create(&o, ex->f, ex->desc, ex->types, ex->typmods,
+                              ex->r->pool, &why);
     if (!ex->rd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r, OSLOGNO(00021) "%s: %s",
                       ex->conf->location, why);
@@ -594,19 +587,10 @@ static int stream(os_export *ex, PGresult *res)
     return OK;
 }
 
-/* The request notes for LogFormat's %{...}n (and the status totals). */
-static void note(request_rec *r, const char *outcome, apr_off_t rows,
-                 apr_off_t bytes)
-{
-    apr_table_setn(r->notes, "orderstream-outcome", outcome);
-    apr_table_setn(r->notes, "orderstream-rows", apr_off_t_toa(r->pool, rows));
-    apr_table_setn(r->notes, "orderstream-bytes",
-                   apr_off_t_toa(r->pool, bytes));
-}
-
 static void set_notes(const os_export *ex)
 {
-    note(ex->r, ex->outcome, ex->rows, ex->out ? os_out_bytes(ex->out) : 0);
+    os_notes_set(ex->r, ex->outcome, ex->rows,
+                 ex->out ? os_out_bytes(ex->out) : 0);
 }
 
 static int run(os_export *ex)
@@ -765,18 +749,6 @@ int os_handler_map_to_storage(request_rec *r)
     return DECLINED;
 }
 
-request_rec *os_handler_noted(request_rec *r)
-{
-    request_rec *with = NULL;
-
-    for (; r; r = r->next) {
-        if (apr_table_get(r->notes, "orderstream-outcome")) {
-            with = r;
-        }
-    }
-    return with;
-}
-
 void os_handler_nosniff(request_rec *r)
 {
     /* err_headers_out: kept on the error pages httpd makes (404, 405,
@@ -814,7 +786,7 @@ static int refuse(request_rec *r, int status, const char *msg)
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OSLOGNO(00019) "%s: %d: %s",
                   r->uri, status, msg);
-    note(r, OS_REJECTED, 0, 0);
+    os_notes_set(r, OS_REJECTED, 0, 0);
     r->status = status;
     ap_set_content_type(r, "text/plain; charset=utf-8");
     apr_brigade_printf(bb, NULL, NULL, "%s\n", msg);
@@ -832,9 +804,13 @@ static int refuse(request_rec *r, int status, const char *msg)
 static int identify(request_rec *r, const os_dir_conf *conf, os_params *params,
                     const os_cursor_local **local)
 {
+    os_identity_spec spec;
     os_identity *id;
     const char *msg;
-    int status = os_identity_resolve(r, conf, params, &id, &msg);
+    int status;
+
+    os_config_identity(conf, &spec);
+    status = os_identity_resolve(r, &spec, params, &id, &msg);
 
     os_identity_headers(r, id);
     *local = os_identity_local(id);
@@ -844,7 +820,7 @@ static int identify(request_rec *r, const os_dir_conf *conf, os_params *params,
     ap_log_rerror(APLOG_MARK,
                   status == HTTP_FORBIDDEN ? APLOG_WARNING : APLOG_ERR, 0, r,
                   OSLOGNO(00030) "%s: %d: %s", conf->location, status, msg);
-    note(r, OS_REJECTED, 0, 0);
+    os_notes_set(r, OS_REJECTED, 0, 0);
     return status;
 }
 
@@ -852,6 +828,7 @@ int os_handler(request_rec *r)
 {
     const os_dir_conf *conf;
     const os_cursor_local *local;
+    os_identity_spec spec;
     os_params_rules rules;
     os_params params;
     const char *err;
@@ -881,7 +858,8 @@ int os_handler(request_rec *r)
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    os_identity_private(r, conf);
+    os_config_identity(conf, &spec);
+    os_identity_private(r, &spec);
     os_config_params_rules(conf, &rules);
     err = os_params_parse(r->args, &rules, &params, r->pool);
     if (err) {

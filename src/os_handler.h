@@ -19,10 +19,4 @@ int os_handler_map_to_storage(request_rec *r);
  * them as anything else. */
 void os_handler_nosniff(request_rec *r);
 
-/* The request of r's chain (r and its internal redirects) that holds an
- * export's notes (orderstream-outcome, -rows, -bytes): the last one that
- * has them, as mod_log_config's %{...}n reads the last; NULL: none. For
- * the log_transaction hooks, which get the initial request. */
-request_rec *os_handler_noted(request_rec *r);
-
 #endif /* OS_HANDLER_H */

@@ -30,7 +30,6 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include "os_config.h"
 #include "os_identity.h"
 
 struct os_identity_value {
@@ -198,22 +197,22 @@ const char *os_identity_role_check(const char *role, apr_pool_t *p)
     return NULL;
 }
 
-int os_identity_bound(const os_dir_conf *conf)
+int os_identity_bound(const os_identity_spec *sp)
 {
     int i;
 
-    for (i = 0; conf->param_exprs && i < conf->param_exprs->nelts; i++) {
-        if (APR_ARRAY_IDX(conf->param_exprs, i, const os_identity_value *)) {
+    for (i = 0; sp->param_exprs && i < sp->param_exprs->nelts; i++) {
+        if (APR_ARRAY_IDX(sp->param_exprs, i, const os_identity_value *)) {
             return 1;
         }
     }
-    for (i = 0; conf->settings && i < conf->settings->nelts; i++) {
+    for (i = 0; sp->settings && i < sp->settings->nelts; i++) {
         if (os_identity_value_is_expr(
-                APR_ARRAY_IDX(conf->settings, i, os_identity_setting).value)) {
+                APR_ARRAY_IDX(sp->settings, i, os_identity_setting).value)) {
             return 1;
         }
     }
-    return os_identity_value_is_expr(conf->role);
+    return os_identity_value_is_expr(sp->role);
 }
 
 /* ---- per request -------------------------------------------------------- */
@@ -253,24 +252,22 @@ static int eval(request_rec *r, os_identity *id, const os_identity_value *v,
 }
 
 /* The expr= parameters. */
-static int resolve_params(request_rec *r, const os_dir_conf *conf,
+static int resolve_params(request_rec *r, const os_identity_spec *sp,
                           os_identity *id, os_params *params, const char **msg)
 {
-    os_params_rules rules;
     const char *v;
     int i, missing, status;
 
-    os_config_params_rules(conf, &rules);
-    for (i = 0; conf->param_exprs && i < conf->param_exprs->nelts; i++) {
+    for (i = 0; sp->param_exprs && i < sp->param_exprs->nelts; i++) {
         const os_identity_value *e =
-            APR_ARRAY_IDX(conf->param_exprs, i, const os_identity_value *);
+            APR_ARRAY_IDX(sp->param_exprs, i, const os_identity_value *);
         if (!e) {
             continue;
         }
         if ((status = eval(r, id, e, &v, msg)) != OK) {
             return status;
         }
-        *msg = os_params_server(&rules, params, i, v, &missing, r->pool);
+        *msg = os_params_server(&sp->rules, params, i, v, &missing, r->pool);
         if (*msg) {
             return missing ? HTTP_FORBIDDEN : HTTP_BAD_REQUEST;
         }
@@ -279,16 +276,16 @@ static int resolve_params(request_rec *r, const os_dir_conf *conf,
 }
 
 /* OrderStreamSetting: each value UTF-8, as client_encoding says. */
-static int resolve_settings(request_rec *r, const os_dir_conf *conf,
+static int resolve_settings(request_rec *r, const os_identity_spec *sp,
                             os_identity *id, const char **msg)
 {
-    int i, n = conf->settings ? conf->settings->nelts : 0, status;
+    int i, n = sp->settings ? sp->settings->nelts : 0, status;
     const char **names = apr_palloc(r->pool, sizeof(*names) * (n + 1));
     const char **values = apr_palloc(r->pool, sizeof(*values) * (n + 1));
 
     for (i = 0; i < n; i++) {
         const os_identity_setting *s =
-            &APR_ARRAY_IDX(conf->settings, i, os_identity_setting);
+            &APR_ARRAY_IDX(sp->settings, i, os_identity_setting);
         os_param_decl text = { s->name, OS_PARAM_TEXT,  0,
                                NULL,    OS_SETTING_MAX, NULL };
         const char *v;
@@ -307,16 +304,16 @@ static int resolve_settings(request_rec *r, const os_dir_conf *conf,
     return OK;
 }
 
-static int resolve_role(request_rec *r, const os_dir_conf *conf,
+static int resolve_role(request_rec *r, const os_identity_spec *sp,
                         os_identity *id, const char **msg)
 {
     const char *role;
     int status;
 
-    if (!conf->role) {
+    if (!sp->role) {
         return OK;
     }
-    if ((status = eval(r, id, conf->role, &role, msg)) != OK) {
+    if ((status = eval(r, id, sp->role, &role, msg)) != OK) {
         return status;
     }
     if ((*msg = os_identity_role_check(role, r->pool)) != NULL) {
@@ -328,7 +325,7 @@ static int resolve_role(request_rec *r, const os_dir_conf *conf,
     return OK;
 }
 
-int os_identity_resolve(request_rec *r, const os_dir_conf *conf,
+int os_identity_resolve(request_rec *r, const os_identity_spec *sp,
                         os_params *params, os_identity **out, const char **msg)
 {
     os_identity *id = apr_pcalloc(r->pool, sizeof(*id));
@@ -337,19 +334,19 @@ int os_identity_resolve(request_rec *r, const os_dir_conf *conf,
 
     *out = id;
     *msg = NULL;
-    id->bound = os_identity_bound(conf);
+    id->bound = os_identity_bound(sp);
     if (!params) {
         params = &scratch;
-        scratch.nvalues = conf->params ? conf->params->nelts : 0;
+        scratch.nvalues = sp->rules.decls ? sp->rules.decls->nelts : 0;
         scratch.values = apr_pcalloc(
             r->pool, sizeof(*scratch.values) * (scratch.nvalues + 1));
     }
-    status = resolve_params(r, conf, id, params, msg);
+    status = resolve_params(r, sp, id, params, msg);
     if (status == OK) {
-        status = resolve_settings(r, conf, id, msg);
+        status = resolve_settings(r, sp, id, msg);
     }
     if (status == OK) {
-        status = resolve_role(r, conf, id, msg);
+        status = resolve_role(r, sp, id, msg);
     }
     return status;
 }
@@ -369,9 +366,9 @@ static void vary_once(request_rec *r, const char *list)
     }
 }
 
-void os_identity_private(request_rec *r, const os_dir_conf *conf)
+void os_identity_private(request_rec *r, const os_identity_spec *sp)
 {
-    if (conf && os_identity_bound(conf)) {
+    if (sp && os_identity_bound(sp)) {
         apr_table_setn(r->err_headers_out, "Cache-Control", "private");
     }
 }

@@ -12,8 +12,6 @@
 #include "os_cursor.h"
 #include "os_params.h"
 
-struct os_dir_conf;
-
 /* A value from the config: a literal, or an expression evaluated for each
  * request. */
 typedef struct os_identity_value os_identity_value;
@@ -37,6 +35,18 @@ int os_identity_value_is_expr(const os_identity_value *v);
 /* The literal of v; NULL for an expression. */
 const char *os_identity_value_literal(const os_identity_value *v);
 
+/* What an export's section says of who asks, as the config layer hands
+ * it over (os_config_identity): identity never reads the config's own
+ * structures, so the arrow runs one way, config -> identity. */
+typedef struct os_identity_spec {
+    os_params_rules rules; /* the export's parameters (os_params.h) */
+    /* Per parameter, parallel to rules.decls: its expr= value
+     * (const os_identity_value *), NULL for a query-string one. */
+    const apr_array_header_t *param_exprs;
+    const apr_array_header_t *settings; /* os_identity_setting, in order */
+    const os_identity_value *role;      /* OrderStreamRole; NULL: none */
+} os_identity_spec;
+
 /* NULL when name is a custom setting PostgreSQL accepts (two or more
  * identifiers joined by dots, as "shop.customer"), else why not. */
 const char *os_identity_setting_name_check(const char *name, apr_pool_t *p);
@@ -45,19 +55,19 @@ const char *os_identity_setting_name_check(const char *name, apr_pool_t *p);
  * UTF-8, longer than 63 bytes, or "none"). */
 const char *os_identity_role_check(const char *role, apr_pool_t *p);
 
-/* Whether anything of conf depends on the request: an expr= parameter, or
+/* Whether anything of spec depends on the request: an expr= parameter, or
  * a setting or role given as an expression. */
-int os_identity_bound(const struct os_dir_conf *conf);
+int os_identity_bound(const os_identity_spec *spec);
 
-/* When conf depends on the request: Cache-Control: private on r's every
+/* When spec depends on the request: Cache-Control: private on r's every
  * response (err_headers_out: errors too), before anything is decided, so
  * that no shared cache hands one visitor's answer to another. */
-void os_identity_private(request_rec *r, const struct os_dir_conf *conf);
+void os_identity_private(request_rec *r, const os_identity_spec *spec);
 
 /* What one request resolved: see os_identity_resolve. */
 typedef struct os_identity os_identity;
 
-/* Evaluates conf's expressions for r: the expr= parameters into
+/* Evaluates spec's expressions for r: the expr= parameters into
  * params->values (params may be NULL: only checked), the settings and the
  * role into what os_identity_local returns. *out is always set (for
  * os_identity_headers). Returns OK, or:
@@ -67,7 +77,7 @@ typedef struct os_identity os_identity;
  *     or unusable; *msg is for the log;
  *   HTTP_INTERNAL_SERVER_ERROR: an expression failed to evaluate (httpd
  *     has logged it); *msg is for the log. */
-int os_identity_resolve(request_rec *r, const struct os_dir_conf *conf,
+int os_identity_resolve(request_rec *r, const os_identity_spec *spec,
                         os_params *params, os_identity **out,
                         const char **msg);
 

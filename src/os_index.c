@@ -146,18 +146,23 @@ static int listable(request_rec *sub, const os_dir_conf *conf)
  * whether the export is listed or not. */
 static int runnable(os_index *ix, request_rec *sub, const os_dir_conf *conf)
 {
+    os_identity_spec spec;
     os_identity *id;
     const char *msg;
     int status;
 
-    if (!conf || !os_identity_bound(conf)) {
+    if (!conf) {
         return 1;
     }
-    os_identity_private(ix->r, conf);
+    os_config_identity(conf, &spec);
+    if (!os_identity_bound(&spec)) {
+        return 1;
+    }
+    os_identity_private(ix->r, &spec);
     if (!listable(sub, conf)) {
         return 0;
     }
-    status = os_identity_resolve(sub, conf, NULL, &id, &msg);
+    status = os_identity_resolve(sub, &spec, NULL, &id, &msg);
     os_identity_headers(ix->r, id);
     return status == OK;
 }

@@ -47,33 +47,31 @@ static const os_render_writer *writer_of(os_format f)
 
 /* The columns as the writers see them; copied, since desc is freed with
  * the first batch. */
-static os_render_cols *columns(const os_dir_conf *conf, const PGresult *desc,
+static os_render_cols *columns(const os_render_opts *o, const PGresult *desc,
                                const Oid *types, const int *typmods,
                                apr_pool_t *p)
 {
     os_render_cols *c = apr_pcalloc(p, sizeof(*c));
     int i, n = PQnfields(desc);
-    os_header_mode mode = os_config_header_mode(conf);
     const char **labels =
         apr_pcalloc(p, sizeof(*labels) * ((apr_size_t)n + 1));
     Oid *first = apr_pcalloc(p, sizeof(*first) * ((apr_size_t)n + 1));
 
     for (i = 0; i < n; i++) {
-        labels[i] = mode == OS_HEADER_LABELS
-            ? APR_ARRAY_IDX(conf->labels, i, const char *)
-            : apr_pstrdup(p, PQfname(desc, i));
+        labels[i] = o->labels ? APR_ARRAY_IDX(o->labels, i, const char *)
+                              : apr_pstrdup(p, PQfname(desc, i));
         first[i] = PQftype(desc, i);
     }
     c->ncols = n;
     c->labels = labels;
-    c->header = mode != OS_HEADER_OFF;
+    c->header = o->header;
     c->types = types;
     c->typmods = typmods;
     c->first = first;
     return c;
 }
 
-os_render *os_render_create(const os_dir_conf *conf, os_format f,
+os_render *os_render_create(const os_render_opts *o, os_format f,
                             const PGresult *desc, const Oid *types,
                             const int *typmods, apr_pool_t *p,
                             const char **why)
@@ -81,8 +79,7 @@ os_render *os_render_create(const os_dir_conf *conf, os_format f,
     os_render *rd = apr_pcalloc(p, sizeof(*rd));
 
     rd->w = writer_of(f);
-    rd->state =
-        rd->w->create(columns(conf, desc, types, typmods, p), conf, p, why);
+    rd->state = rd->w->create(columns(o, desc, types, typmods, p), o, p, why);
     return rd->state ? rd : NULL;
 }
 

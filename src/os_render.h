@@ -6,11 +6,30 @@
 
 #include <libpq-fe.h>
 
-#include "os_config.h"
 #include "os_format.h"
 #include "os_output.h"
 
 typedef struct os_render os_render;
+
+/* What an export's config says of its rendering. The config layer fills
+ * it (os_config_render) and hands it down: render never reads the
+ * config's structures, so the arrow runs one way. */
+typedef struct os_render_opts {
+    const char *location; /* the export's <Location>, for the error log */
+    int header;           /* 0: OrderStreamHeader off, no header row */
+    /* OrderStreamHeader's labels (const char *), or NULL: the first
+     * query's column names */
+    const apr_array_header_t *labels;
+    const char *eol;         /* CSV: OrderStreamLineEnding, as bytes */
+    char delimiter;          /* CSV: OrderStreamDelimiter */
+    int bom;                 /* CSV: OrderStreamBOM */
+    int formula_guard;       /* CSV: OrderStreamFormulaGuard */
+    int group_by;            /* NDJSON: OrderStreamGroupBy's N, 0: none */
+    const char *group_label; /* its LABEL */
+    int max_group_rows;      /* OrderStreamMaxGroupRows */
+    int sheet_rows;          /* XLSX: OrderStreamSheetRows */
+    int xlsx_level;          /* XLSX: OrderStreamXLSXLevel */
+} os_render_opts;
 
 /* A limit of the format was reached mid-stream (OrderStreamGroupBy's
  * OrderStreamMaxGroupRows, a workbook's 4 GiB): the download must be cut;
@@ -18,12 +37,12 @@ typedef struct os_render os_render;
 #define OS_RENDER_LIMIT (APR_OS_START_USERERR + 1)
 
 /* Prepares the rendering in format f of rows described by desc (the first
- * query's columns and names; labels come from conf); types[i] and
+ * query's columns and names; labels come from o); types[i] and
  * typmods[i] are column i's in every query of the chain (0 and -1 where
  * they differ). Returns NULL with *why when the config does not fit the
  * columns (OrderStreamGroupBy N with N not below the column count): a 500
  * before the first byte. */
-os_render *os_render_create(const os_dir_conf *conf, os_format f,
+os_render *os_render_create(const os_render_opts *o, os_format f,
                             const PGresult *desc, const Oid *types,
                             const int *typmods, apr_pool_t *p,
                             const char **why);

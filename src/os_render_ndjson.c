@@ -95,11 +95,10 @@ static os_json_kind json_kind(Oid oid)
     }
 }
 
-static void *create(const os_render_cols *c, const os_dir_conf *conf,
+static void *create(const os_render_cols *c, const os_render_opts *o,
                     apr_pool_t *p, const char **why)
 {
     os_ndjson *rd = apr_pcalloc(p, sizeof(*rd));
-    const char *label;
     int i;
 
     rd->ncols = c->ncols;
@@ -111,7 +110,7 @@ static void *create(const os_render_cols *c, const os_dir_conf *conf,
         rd->kind[i] = (unsigned char)json_kind(c->types[i]);
         rd->json_keys[i] = json_key(c->labels[i], &rd->json_key_len[i], p);
     }
-    if ((rd->nkeys = os_config_group_by(conf, &label))) {
+    if ((rd->nkeys = o->group_by)) {
         if (rd->nkeys >= rd->ncols) {
             *why = apr_psprintf(p,
                                 "OrderStreamGroupBy %d needs more than %d "
@@ -119,8 +118,8 @@ static void *create(const os_render_cols *c, const os_dir_conf *conf,
                                 rd->nkeys, rd->nkeys, rd->ncols);
             return NULL;
         }
-        rd->group_key = json_key(label, &rd->group_key_len, p);
-        rd->max_group_rows = os_config_max_group_rows(conf);
+        rd->group_key = json_key(o->group_label, &rd->group_key_len, p);
+        rd->max_group_rows = o->max_group_rows;
         rd->keys = apr_pcalloc(p, sizeof(*rd->keys) * (apr_size_t)rd->nkeys);
         apr_pool_create(&rd->gpool, p);
         apr_pool_tag(rd->gpool, "orderstream_group");

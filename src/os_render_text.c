@@ -52,7 +52,7 @@ static int guarded_type(Oid oid)
     }
 }
 
-static os_text *create(const os_render_cols *c, const os_dir_conf *conf,
+static os_text *create(const os_render_cols *c, const os_render_opts *o,
                        int tsv, apr_pool_t *p)
 {
     os_text *t = apr_pcalloc(p, sizeof(*t));
@@ -62,30 +62,29 @@ static os_text *create(const os_render_cols *c, const os_dir_conf *conf,
     t->ncols = c->ncols;
     t->labels = c->labels;
     t->header = c->header;
-    t->bom = !tsv && os_config_bom(conf);
-    t->eol = tsv ? "\n" : os_config_eol(conf);
+    t->bom = !tsv && o->bom;
+    t->eol = tsv ? "\n" : o->eol;
     t->eol_len = strlen(t->eol);
-    os_csv_fmt_init(&t->csv, os_config_delimiter(conf));
+    os_csv_fmt_init(&t->csv, o->delimiter);
     t->guard = apr_pcalloc(p, (apr_size_t)c->ncols + 1);
     for (i = 0; i < c->ncols; i++) {
-        t->guard[i] =
-            !tsv && os_config_formula_guard(conf) && guarded_type(c->first[i]);
+        t->guard[i] = !tsv && o->formula_guard && guarded_type(c->first[i]);
     }
     return t;
 }
 
-static void *create_csv(const os_render_cols *c, const os_dir_conf *conf,
+static void *create_csv(const os_render_cols *c, const os_render_opts *o,
                         apr_pool_t *p, const char **why)
 {
     (void)why;
-    return create(c, conf, 0, p);
+    return create(c, o, 0, p);
 }
 
-static void *create_tsv(const os_render_cols *c, const os_dir_conf *conf,
+static void *create_tsv(const os_render_cols *c, const os_render_opts *o,
                         apr_pool_t *p, const char **why)
 {
     (void)why;
-    return create(c, conf, 1, p);
+    return create(c, o, 1, p);
 }
 
 /* One field and what follows it: the delimiter, or the line end after the

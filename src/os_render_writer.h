@@ -8,9 +8,9 @@
 
 #include <libpq-fe.h>
 
-#include "os_config.h"
 #include "os_format.h"
 #include "os_output.h"
+#include "os_render.h"
 
 /* What every writer is told about the columns, before the first row. */
 typedef struct os_render_cols {
@@ -28,7 +28,7 @@ typedef struct os_render_writer {
     os_format format;
     /* The writer's state for one export, from p; NULL with *why when the
      * config does not fit the columns (a 500 before the first byte). */
-    void *(*create)(const os_render_cols *cols, const os_dir_conf *conf,
+    void *(*create)(const os_render_cols *cols, const os_render_opts *o,
                     apr_pool_t *p, const char **why);
     /* A command of the module's own that the transaction runs before the
      * first FETCH (how values are to be printed), or NULL. */

@@ -61,14 +61,14 @@ static apr_status_t sink(void *ctx, const char *buf, apr_size_t len)
     return APR_SUCCESS;
 }
 
-static void *create(const os_render_cols *c, const os_dir_conf *conf,
+static void *create(const os_render_cols *c, const os_render_opts *ro,
                     apr_pool_t *p, const char **why)
 {
     os_xlsx_render *xr = apr_pcalloc(p, sizeof(*xr));
     os_xlsx_opts o = { 0 };
     apr_status_t rv;
 
-    xr->location = conf->location;
+    xr->location = ro->location;
     xr->ncols = c->ncols;
     xr->values = apr_pcalloc(p, sizeof(*xr->values) * ((apr_size_t)c->ncols));
     xr->lens = apr_pcalloc(p, sizeof(*xr->lens) * ((apr_size_t)c->ncols));
@@ -76,8 +76,8 @@ static void *create(const os_render_cols *c, const os_dir_conf *conf,
     o.types = c->types;
     o.typmods = c->typmods;
     o.labels = c->header ? c->labels : NULL;
-    o.sheet_rows = os_config_sheet_rows(conf);
-    o.level = os_config_xlsx_level(conf);
+    o.sheet_rows = ro->sheet_rows;
+    o.level = ro->xlsx_level;
     o.sink = sink;
     o.ctx = xr;
     if ((rv = os_xlsx_create(&xr->x, &o, p)) != APR_SUCCESS) {

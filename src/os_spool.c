@@ -101,7 +101,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
-#include "os_handler.h"
+#include "os_notes.h"
 #include "os_spool.h"
 
 /* A piece: about one output buffer of os_output.c (32 KB) with its chunk
@@ -781,14 +781,14 @@ static int spool_log(request_rec *r)
 
     /* After an internal redirect the export's notes are on a later
      * request of the chain than the one this hook gets. */
-    if (!(r = os_handler_noted(r))) {
+    if (!(r = os_notes_find(r))) {
         return DECLINED;
     }
-    o = apr_table_get(r->notes, "orderstream-outcome");
+    o = os_notes_outcome(r);
 
-    if (o && !strcmp(o, "complete") && r->connection->aborted
+    if (o && !strcmp(o, OS_COMPLETE) && r->connection->aborted
         && !r->connection->master) {
-        apr_table_setn(r->notes, "orderstream-outcome", "client-gone");
+        apr_table_setn(r->notes, OS_NOTE_OUTCOME, OS_CLIENT_GONE);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       OSLOGNO(00056) "%s: client gone after the export "
                                      "was read, before all of it was sent",

@@ -46,7 +46,7 @@
 #include <unistd.h>
 
 #include "os_config.h"
-#include "os_handler.h"
+#include "os_notes.h"
 #include "os_status.h"
 
 /* The Mutex directive's name for our lock. */
@@ -460,20 +460,12 @@ void os_status_progress(os_status *st, apr_int64_t rows, apr_off_t bytes)
 
 /* ---- the totals, from the notes ---------------------------------------- */
 
-static apr_int64_t note_int(request_rec *r, const char *name)
-{
-    const char *v = apr_table_get(r->notes, name);
-
-    return v ? apr_atoi64(v) : 0;
-}
-
 /* The request of an internal redirect chain that ran the export (it set
  * the notes), and the status the access log shows (%>s: the last one's). */
 int os_status_log(request_rec *r)
 {
-    request_rec *rr, *with = os_handler_noted(r);
-    const char *outcome =
-        with ? apr_table_get(with->notes, "orderstream-outcome") : NULL;
+    request_rec *rr, *with = os_notes_find(r);
+    const char *outcome = with ? os_notes_outcome(with) : NULL;
     os_tally *t;
     int key, status = r->status;
 
@@ -485,8 +477,8 @@ int os_status_log(request_rec *r)
         return DECLINED;
     }
     if ((t = tally_at(key))) {
-        os_tally_add(t, outcome, status, note_int(with, "orderstream-rows"),
-                     note_int(with, "orderstream-bytes"),
+        os_tally_add(t, outcome, status, os_notes_int(with, OS_NOTE_ROWS),
+                     os_notes_int(with, OS_NOTE_BYTES),
                      apr_time_now() - r->request_time);
     }
     apr_global_mutex_unlock(lock);

@@ -6,8 +6,8 @@
 #   make uninstall  the reverse (a2dismod first if enabled)
 #   make deb      build libapache2-mod-orderstream_*.deb into .deb-build/
 #   make demo     private PostgreSQL + httpd on 127.0.0.1:$(DEMO_PORT)
-#   make test     C unit tests, the fuzz targets' committed inputs, and the
-#                 Apache::Test suite
+#   make test     the layer check (t/bin/layers), C unit tests, the fuzz
+#                 targets' committed inputs, and the Apache::Test suite
 #   make stress   100 downloads with disconnects and 12 slow readers, with
 #                 and without the spool (not in CI)
 #   make bench    export vs psql COPY vs static file, size sweep, concurrency
@@ -26,18 +26,27 @@ DEMO_ROWS ?= 1000000
 DEMO_PORT ?= 8080
 export DEMO_ROWS DEMO_PORT
 
-SRCS    := mod_orderstream.c $(wildcard src/*.c)
-HDRS    := $(wildcard src/*.h)
+# src/ is laid out by layer, bottom to top: a file may include headers of
+# its own layer and of those below it, never above (README, "Layout";
+# t/bin/layers checks it in make test). Every layer's folder is on the
+# include path, so a source names a header by its file name alone.
+LAYERS  := base db deliver render export operate request
+SRC_INC := $(addprefix -Isrc/,$(LAYERS))
+# $(call src,os_a.c os_b.h): where those files are in src/'s layers.
+src = $(foreach f,$(1),$(firstword $(wildcard $(addsuffix /$(f),$(addprefix src/,$(LAYERS)))) src/?/$(f)))
+SRCS    := mod_orderstream.c $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+HDRS    := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
 MODULE  := .libs/mod_orderstream.so
 WARN    := -Wall -Wextra -Werror
 comma   := ,
 # apxs passes compiler flags with -Wc,
 # SANITIZE=address builds for AddressSanitizer (make asan).
 SAN_FLAGS := $(if $(SANITIZE),-Wc$(comma)-fsanitize=$(SANITIZE) -Wc$(comma)-fno-omit-frame-pointer -Wl$(comma)-fsanitize=$(SANITIZE))
-APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) -I$(PG_INC) $(SAN_FLAGS)
+APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) $(SRC_INC) -I$(PG_INC) \
+	$(SAN_FLAGS)
 
 .PHONY: all install uninstall deb demo test unit deps stress bench asan clean \
-	fuzz fuzz-replay
+	fuzz fuzz-replay layers
 
 all: $(MODULE)
 
@@ -96,65 +105,66 @@ deb:
 deps:
 	@bash t/bin/deps
 
-t/unit/test_csv: t/unit/test_csv.c src/os_csv.c src/os_csv.h
-	$(CC) $(WARN) -O2 -g -o $@ t/unit/test_csv.c src/os_csv.c
+t/unit/test_csv: t/unit/test_csv.c $(call src,os_csv.c os_csv.h)
+	$(CC) $(WARN) $(SRC_INC) -O2 -g -o $@ t/unit/test_csv.c $(call src,os_csv.c)
 
 APR_CONFIG ?= $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
-t/unit/test_params: t/unit/test_params.c src/os_params.c src/os_params.h \
-	    src/os_format.c src/os_format.h src/os_utf8.c src/os_utf8.h \
-	    src/os_date.c src/os_date.h
-	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
-	    -o $@ t/unit/test_params.c src/os_params.c src/os_format.c \
-	    src/os_utf8.c src/os_date.c \
+t/unit/test_params: t/unit/test_params.c \
+	    $(call src,os_params.c os_params.h os_format.c os_format.h) \
+	    $(call src,os_utf8.c os_utf8.h os_date.c os_date.h)
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_params.c \
+	    $(call src,os_params.c os_format.c os_utf8.c os_date.c) \
 	    $(shell $(APR_CONFIG) --link-ld)
 
-t/unit/test_sql: t/unit/test_sql.c src/os_sql.c src/os_sql.h
-	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
-	    -o $@ t/unit/test_sql.c src/os_sql.c \
+t/unit/test_sql: t/unit/test_sql.c $(call src,os_sql.c os_sql.h)
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_sql.c $(call src,os_sql.c) \
 	    $(shell $(APR_CONFIG) --link-ld)
 
 # Under valgrind too: the formatter writes into buffers sized by a
 # worst-case macro, and an overrun there must fail here, not in httpd.
-t/unit/test_format: t/unit/test_format.c src/os_format.c src/os_format.h
-	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
-	    -o $@ t/unit/test_format.c src/os_format.c \
+t/unit/test_format: t/unit/test_format.c $(call src,os_format.c os_format.h)
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_format.c $(call src,os_format.c) \
 	    $(shell $(APR_CONFIG) --link-ld)
 
 # os_metrics.h's types come with httpd's and libpq's headers; nothing of
 # httpd is linked.
-t/unit/test_metrics: t/unit/test_metrics.c src/os_metrics.c src/os_metrics.h \
-	    src/os_tally.c src/os_tally.h src/os_status.h src/os_utf8.c \
-	    src/os_utf8.h t/unit/unit.h
-	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+t/unit/test_metrics: t/unit/test_metrics.c t/unit/unit.h \
+	    $(call src,os_metrics.c os_metrics.h os_tally.c os_tally.h) \
+	    $(call src,os_status.h os_utf8.c os_utf8.h)
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
 	    -I$(shell $(APXS) -q INCLUDEDIR) -I$(PG_INC) \
-	    -o $@ t/unit/test_metrics.c src/os_metrics.c src/os_tally.c \
-	    src/os_utf8.c \
+	    -o $@ t/unit/test_metrics.c \
+	    $(call src,os_metrics.c os_tally.c os_utf8.c) \
 	    $(shell $(APR_CONFIG) --link-ld)
 
 # OrderStreamMinRate's window and OrderStreamMaxDuration, on a made-up
 # clock.
-t/unit/test_pace: t/unit/test_pace.c src/os_pace.c src/os_pace.h t/unit/unit.h
-	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
-	    -o $@ t/unit/test_pace.c src/os_pace.c \
+t/unit/test_pace: t/unit/test_pace.c $(call src,os_pace.c os_pace.h) t/unit/unit.h
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_pace.c $(call src,os_pace.c) \
 	    $(shell $(APR_CONFIG) --link-ld)
 
 # The XLSX writer with libarchive and zlib, no server. Reads workbooks back
 # with Debian's python3 and its openpyxl (/usr/bin/python3: not whatever
 # python3 comes first in PATH).
-XLSX_SRCS := src/os_xlsx.c src/os_xlsx_cell.c src/os_xlsx_zip.c src/os_utf8.c \
-	src/os_date.c
-XLSX_HDRS := src/os_xlsx.h src/os_xlsx_cell.h src/os_xlsx_zip.h src/os_utf8.h \
-	src/os_date.h
+XLSX_SRCS := $(call src,os_xlsx.c os_xlsx_cell.c os_xlsx_zip.c os_utf8.c \
+	os_date.c)
+XLSX_HDRS := $(call src,os_xlsx.h os_xlsx_cell.h os_xlsx_zip.h os_utf8.h \
+	os_date.h)
 t/unit/test_xlsx: t/unit/test_xlsx.c $(XLSX_SRCS) $(XLSX_HDRS) t/unit/unit.h
-	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
 	    -o $@ t/unit/test_xlsx.c $(XLSX_SRCS) \
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
 
 # The XLSX writer alone on synthetic shop rows: rows/s per deflate level,
 # sizes, memory per sheet (figures for the README; not in make test).
-bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) src/os_csv.c
-	$(CC) $(WARN) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
-	    -o $@ bench/xlsx_writer.c $(XLSX_SRCS) src/os_csv.c \
+bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) \
+	    $(call src,os_csv.c)
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ bench/xlsx_writer.c $(XLSX_SRCS) $(call src,os_csv.c) \
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
 
 UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
@@ -178,7 +188,7 @@ unit: $(UNIT)
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := t/tmp/fuzz
-FUZZ_CFLAGS := $(WARN) -std=gnu99 -g -O1 -fno-omit-frame-pointer \
+FUZZ_CFLAGS := $(WARN) $(SRC_INC) -std=gnu99 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(shell $(APR_CONFIG) --cppflags --cflags --includes)
 FUZZ_LDFLAGS := -Wl,--wrap=apr_palloc,--wrap=apr_pstrdup \
@@ -198,14 +208,15 @@ $(FUZZ_DIR)/bin/$(1): t/fuzz/fuzz_$(1).c t/fuzz/fuzz.c t/fuzz/fuzz.h \
 	    $(2) $$(FUZZ_LDFLAGS) $(3)
 endef
 # One line per target.
-$(eval $(call fuzz_target,params,src/os_params.c src/os_format.c src/os_utf8.c src/os_date.c))
-$(eval $(call fuzz_target,accept,src/os_format.c))
-$(eval $(call fuzz_target,file_name,src/os_format.c))
-$(eval $(call fuzz_target,sql,src/os_sql.c))
-$(eval $(call fuzz_target,csv,src/os_csv.c))
-$(eval $(call fuzz_target,tsv,src/os_format.c))
-$(eval $(call fuzz_target,json,src/os_format.c))
-$(eval $(call fuzz_target,xlsx,src/os_xlsx_cell.c src/os_utf8.c src/os_date.c))
+$(eval $(call fuzz_target,params,$(call src,os_params.c os_format.c \
+	os_utf8.c os_date.c)))
+$(eval $(call fuzz_target,accept,$(call src,os_format.c)))
+$(eval $(call fuzz_target,file_name,$(call src,os_format.c)))
+$(eval $(call fuzz_target,sql,$(call src,os_sql.c)))
+$(eval $(call fuzz_target,csv,$(call src,os_csv.c)))
+$(eval $(call fuzz_target,tsv,$(call src,os_format.c)))
+$(eval $(call fuzz_target,json,$(call src,os_format.c)))
+$(eval $(call fuzz_target,xlsx,$(call src,os_xlsx_cell.c os_utf8.c os_date.c)))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
 
 # The committed inputs of target $$t (seeds and regression inputs), as
@@ -254,8 +265,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@MODULE_SO=$(CURDIR)/$(MODULE) APXS=$(APXS) HTTPD=$(HTTPD) bash t/bin/demo
 
+# No #include in src/ runs up a layer, and no two units use each other.
+layers:
+	@python3 t/bin/layers $(LAYERS)
+
 test: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory layers all unit
 	@MODULE_SO=$(CURDIR)/$(MODULE) APXS=$(APXS) HTTPD=$(HTTPD) bash t/run
 
 stress: deps
@@ -280,5 +295,6 @@ asan: deps
 	    exit $$rc
 
 clean:
-	rm -rf .deb-build .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
+	rm -rf .deb-build .libs src/*/.libs *.la *.lo *.slo *.o src/*/*.lo \
+	       src/*/*.slo src/*/*.o \
 	       $(UNIT) $(FUZZ_DIR)/bin bench/xlsx_writer

@@ -8,7 +8,7 @@
  * os_status_page (mod_status) and os_scrape (Prometheus), os_spool (slow
  * clients: the spool file and the bounds on their pace).
  */
-#include "src/os_private.h"
+#include "os_private.h"
 
 #include <ap_mpm.h>
 #include <http_config.h>
@@ -16,15 +16,15 @@
 #include <http_request.h>
 #include <mod_status.h>
 
-#include "src/os_config.h"
-#include "src/os_conn.h"
-#include "src/os_handler.h"
-#include "src/os_index.h"
-#include "src/os_limit.h"
-#include "src/os_scrape.h"
-#include "src/os_spool.h"
-#include "src/os_status.h"
-#include "src/os_status_page.h"
+#include "os_config.h"
+#include "os_conn.h"
+#include "os_handler.h"
+#include "os_index.h"
+#include "os_limit.h"
+#include "os_scrape.h"
+#include "os_spool.h"
+#include "os_status.h"
+#include "os_status_page.h"
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {

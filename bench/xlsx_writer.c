@@ -22,8 +22,8 @@
 #include <apr_general.h>
 #include <zlib.h>
 
-#include "../src/os_csv.h"
-#include "../src/os_xlsx.h"
+#include "os_csv.h"
+#include "os_xlsx.h"
 
 #define NCOLS 7
 #define TYPMOD(p, s) ((((p) << 16) | (s)) + 4)

@@ -1,5 +1,5 @@
 /* fuzz_accept.c: the Accept header, os_format_from_accept
- * (src/os_format.c).
+ * (src/render/os_format.c).
  *
  * The input is the header's value. It is negotiated for every set of
  * allowed formats (OrderStreamFormats) with every default in the set
@@ -20,7 +20,7 @@
 #include <apr_strings.h>
 
 #include "fuzz.h"
-#include "../../src/os_format.h"
+#include "os_format.h"
 
 /* Whether the lower-case form of h contains the media type t. */
 static int names(const char *h, const char *t, apr_pool_t *p)

@@ -1,4 +1,4 @@
-/* fuzz_csv.c: the CSV field writer, os_csv_field (src/os_csv.c).
+/* fuzz_csv.c: the CSV field writer, os_csv_field (src/render/os_csv.c).
  *
  * The input is one value, written with each delimiter (',' ';' tab) and
  * each combination of the flags into a heap block of exactly
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../src/os_csv.h"
+#include "os_csv.h"
 
 /* Reads s[0..n) as one RFC 4180 field into out (*outlen bytes). Returns 1
  * when s is exactly one field: unquoted without delim, '"', CR or LF, or

@@ -1,5 +1,5 @@
 /* fuzz_file_name.c: the OrderStreamFilename pattern, os_format_file_name
- * (src/os_format.c).
+ * (src/render/os_format.c).
  *
  * The input is the pattern; it is expanded in each format at a few times
  * (the unit tests' 2026-11-24 13:05:09, the epoch, a leap day, the last
@@ -7,7 +7,7 @@
  * and hold no control character, '"', '\\' or '/' (it goes into a
  * Content-Disposition header and names a file). For a pattern the config
  * accepts (non-empty, printable, UTF-8, at most 255 characters: see
- * set_filename in src/os_config.c) the name must also be UTF-8, and end in
+ * set_filename in src/export/os_config.c) the name must also be UTF-8, and end in
  * the format's extension unless it has a non-empty one of its own that is
  * not csv, tsv or ndjson.
  */
@@ -17,7 +17,7 @@
 #include <apr_time.h>
 
 #include "fuzz.h"
-#include "../../src/os_format.h"
+#include "os_format.h"
 
 /* What set_filename accepts. */
 static int configurable(const char *pattern)

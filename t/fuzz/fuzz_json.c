@@ -1,4 +1,4 @@
-/* fuzz_json.c: the JSON string writer, os_json_string (src/os_format.c).
+/* fuzz_json.c: the JSON string writer, os_json_string (src/render/os_format.c).
  *
  * The input is one value, written into a heap block of exactly
  * OS_JSON_STRING_MAX(len) bytes, so that ASan catches a byte past the
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../src/os_format.h"
+#include "os_format.h"
 
 static int hex(char c)
 {

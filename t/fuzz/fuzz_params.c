@@ -1,5 +1,5 @@
 /* fuzz_params.c: the query string of an export, os_params_parse, and
- * through it every OrderStreamParam type (src/os_params.c).
+ * through it every OrderStreamParam type (src/export/os_params.c).
  *
  * The input is the query string (r->args). It is parsed under three sets
  * of rules: a preview Location declaring a parameter of every type (text
@@ -9,7 +9,7 @@
  * for a 400 body and a log line (printable ASCII, bounded: the input is
  * echoed at most 64 bytes a value), or values that:
  * - are what their type allows, checked here independently of
- *   src/os_params.c (a bigint without sign or leading zero, a calendar
+ *   src/export/os_params.c (a bigint without sign or leading zero, a calendar
  *   date, a timestamp with its offset, "true"/"false", UTF-8 text within
  *   maxlength characters);
  * - are normalised: os_param_value gives each back unchanged;
@@ -25,7 +25,7 @@
 #include <apr_strings.h>
 
 #include "fuzz.h"
-#include "../../src/os_params.h"
+#include "os_params.h"
 
 /* The longest message a parse may return: the longest fixed text, a
  * declared name and 64 input bytes shown as \xNN. */

@@ -1,4 +1,4 @@
-/* fuzz_sql.c: the placeholder scanner, os_sql_placeholders (src/os_sql.c).
+/* fuzz_sql.c: the placeholder scanner, os_sql_placeholders (src/db/os_sql.c).
  *
  * The input is an OrderStreamSQL text. The scan must give either a
  * message, or placeholders that are distinct, ascending, from 1 to
@@ -13,7 +13,7 @@
 #include <apr_strings.h>
 
 #include "fuzz.h"
-#include "../../src/os_sql.h"
+#include "os_sql.h"
 
 /* Whether sql has "$" followed by digits that make n. */
 static int written(const char *sql, int n)

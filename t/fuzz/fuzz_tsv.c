@@ -1,4 +1,4 @@
-/* fuzz_tsv.c: the TSV field writer, os_tsv_field (src/os_format.c).
+/* fuzz_tsv.c: the TSV field writer, os_tsv_field (src/render/os_format.c).
  *
  * The input is one value, written as a value and as NULL into a heap block
  * of exactly OS_TSV_FIELD_MAX(len) bytes, so that ASan catches a byte past
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../src/os_format.h"
+#include "os_format.h"
 
 /* Undoes COPY text's escapes of s[0..n) into out; 0 on a stray one. */
 static int unescape(const char *s, size_t n, char *out, size_t *outlen)

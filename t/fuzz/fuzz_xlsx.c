@@ -1,5 +1,5 @@
 /* fuzz_xlsx.c: the XLSX cell writer, os_xlsx_cell and os_xlsx_cell_string
- * (src/os_xlsx_cell.c).
+ * (src/render/os_xlsx_cell.c).
  *
  * The input: a byte choosing the column's type (text, int4, numeric,
  * float8, bool, date, timestamp, timestamptz, time, or a bold header
@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../src/os_xlsx_cell.h"
+#include "os_xlsx_cell.h"
 
 /* The types os_xlsx_cell_col maps (PostgreSQL OIDs); the last entry is a
  * header label (os_xlsx_cell_string, bold). */

@@ -1,4 +1,4 @@
-/* test_csv.c: unit tests of the CSV field formatter (src/os_csv.c), no
+/* test_csv.c: unit tests of the CSV field formatter (src/render/os_csv.c), no
  * server needed. Expected values are what PostgreSQL 15's
  * COPY ... TO STDOUT WITH (FORMAT csv) writes for the same value.
  * Prints one line per failure and a closing "N passed, N failed" line;
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/os_csv.h"
+#include "os_csv.h"
 
 static int passed, failed;
 

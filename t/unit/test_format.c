@@ -1,4 +1,4 @@
-/* test_format.c: unit tests of src/os_format.c (format names, Accept
+/* test_format.c: unit tests of src/render/os_format.c (format names, Accept
  * negotiation, TSV and JSON escaping), no server needed. The TSV
  * expectations are what PostgreSQL 15's COPY ... TO STDOUT (FORMAT text)
  * writes for the same value; the JSON ones what to_json(text) gives.
@@ -9,7 +9,7 @@
 
 #include <apr_general.h>
 
-#include "../../src/os_format.h"
+#include "os_format.h"
 
 static int passed, failed;
 static apr_pool_t *pool;

@@ -1,5 +1,5 @@
-/* test_metrics.c: unit tests of src/os_tally.c (what one request adds to
- * a Location's totals) and src/os_metrics.c (the Prometheus text: label
+/* test_metrics.c: unit tests of src/operate/os_tally.c (what one request adds to
+ * a Location's totals) and src/operate/os_metrics.c (the Prometheus text: label
  * escaping, UTF-8, cumulative buckets), no server needed. Prints one line
  * per failure and a closing "N passed, N failed" line; exits non-zero on
  * any failure. With --print it prints a rendering of a made-up view
@@ -10,8 +10,8 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
-#include "../../src/os_metrics.h"
-#include "../../src/os_tally.h"
+#include "os_metrics.h"
+#include "os_tally.h"
 #include "unit.h"
 
 static apr_pool_t *pool;

@@ -1,4 +1,4 @@
-/* test_pace.c: unit tests of src/os_pace.c (OrderStreamMinRate's sliding
+/* test_pace.c: unit tests of src/deliver/os_pace.c (OrderStreamMinRate's sliding
  * window over waiting time, OrderStreamMaxDuration), on a made-up clock,
  * no server needed. Prints one line per failure and a closing "N passed,
  * N failed" line; exits non-zero on any failure. */
@@ -6,7 +6,7 @@
 
 #include <apr_general.h>
 
-#include "../../src/os_pace.h"
+#include "os_pace.h"
 #include "unit.h"
 
 static apr_pool_t *pool;

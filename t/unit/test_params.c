@@ -1,5 +1,5 @@
 /* test_params.c: unit tests of the query-string parser and the
- * OrderStreamParam types (src/os_params.c), no server needed. Prints one
+ * OrderStreamParam types (src/export/os_params.c), no server needed. Prints one
  * line per failure and a closing "N passed, N failed" line; exits non-zero
  * on any failure. */
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
-#include "../../src/os_params.h"
+#include "os_params.h"
 
 static int passed, failed;
 static apr_pool_t *pool;

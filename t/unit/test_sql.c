@@ -1,4 +1,4 @@
-/* test_sql.c: unit tests of the placeholder scanner (src/os_sql.c), no
+/* test_sql.c: unit tests of the placeholder scanner (src/db/os_sql.c), no
  * server needed. Prints one line per failure and a closing
  * "N passed, N failed" line; exits non-zero on any failure. */
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
-#include "../../src/os_sql.h"
+#include "os_sql.h"
 
 static int passed, failed;
 static apr_pool_t *pool;

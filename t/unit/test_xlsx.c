@@ -1,4 +1,4 @@
-/* test_xlsx.c: unit tests of the XLSX writer (src/os_xlsx*.c), no server
+/* test_xlsx.c: unit tests of the XLSX writer (src/render/os_xlsx*.c), no server
  * needed: cells one by one (escapes, the 32,767-character cut, date
  * serials, number eligibility, styles), then whole workbooks written to
  * memory, their zip layout checked byte by byte here (with zlib for the
@@ -16,8 +16,8 @@
 #include <apr_strings.h>
 #include <zlib.h>
 
-#include "../../src/os_xlsx.h"
-#include "../../src/os_xlsx_cell.h"
+#include "os_xlsx.h"
+#include "os_xlsx_cell.h"
 #include "unit.h"
 
 #define PYTHON "/usr/bin/python3"

@@ -14,14 +14,9 @@
 #include <apr_errno.h>
 #include <apr_pools.h>
 
-typedef struct os_xlsx os_xlsx;
+#include "os_xlsx_zip.h"
 
-/* Receives the workbook's bytes in order. Anything but APR_SUCCESS aborts
- * the writer: the call that was writing returns that status, and so does
- * every later call; the sink is not called again. buf is valid only
- * during the call. */
-typedef apr_status_t (*os_xlsx_sink)(void *ctx, const char *buf,
-                                     apr_size_t len);
+typedef struct os_xlsx os_xlsx;
 
 /* Errors of their own (APR_OS_START_USERERR + 20...; os_render.h uses
  * + 1). Each leaves the workbook unfinished, every later call returning
@@ -33,8 +28,7 @@ typedef apr_status_t (*os_xlsx_sink)(void *ctx, const char *buf,
 #define OS_XLSX_ETOOBIG (APR_OS_START_USERERR + 20)
 /* The row needs sheet OS_XLSX_SHEETS_MAX + 1. */
 #define OS_XLSX_ESHEETS (APR_OS_START_USERERR + 21)
-/* libarchive or zlib failed (out of memory). */
-#define OS_XLSX_EARCHIVE (APR_OS_START_USERERR + 22)
+/* OS_XLSX_EARCHIVE (+ 22), libarchive or zlib failed: os_xlsx_zip.h. */
 
 /* Excel's rows per sheet, less the header row. */
 #define OS_XLSX_SHEET_ROWS_MAX 1048575

@@ -9,7 +9,16 @@
 
 #include <apr_pools.h>
 
-#include "os_xlsx.h"
+/* Receives the workbook's bytes in order. Anything but APR_SUCCESS aborts
+ * the workbook's writer: the call that was writing returns that status, and so does
+ * every later call; the sink is not called again. buf is valid only
+ * during the call. */
+typedef apr_status_t (*os_xlsx_sink)(void *ctx, const char *buf,
+                                     apr_size_t len);
+
+/* libarchive or zlib failed (out of memory): one of the workbook
+ * writer's errors (os_xlsx.h), defined here where it is raised. */
+#define OS_XLSX_EARCHIVE (APR_OS_START_USERERR + 22)
 
 typedef struct os_xlsx_zip os_xlsx_zip;
 

@@ -1,4 +1,7 @@
-/* os_date.c: ISO 8601 date digits (os_date.h). */
+/* os_date.c: ISO 8601 date digits (os_date.h).
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
+ */
 #include "os_date.h"
 
 int os_date_digits(const char *s, int n, int *out)

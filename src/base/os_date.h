@@ -1,6 +1,9 @@
 /* os_date.h: the fixed-width digits of ISO 8601 dates and times, for the
  * places that read them (OrderStreamParam date and timestamptz values,
- * XLSX date and time cells). Needs only APR. */
+ * XLSX date and time cells). Needs only APR.
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
+ */
 #ifndef OS_DATE_H
 #define OS_DATE_H
 

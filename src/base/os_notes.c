@@ -1,5 +1,7 @@
 /* os_notes.c: an export's outcome notes (os_notes.h says who reads them).
- * Ground floor: calls nothing of the module's. */
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
+ */
 #include "os_private.h"
 
 #include <apr_strings.h>

@@ -5,6 +5,8 @@
  * reached the client; the status totals and mod_log_config's %{...}n read
  * them. They live here, on the ground floor, so that none of those has to
  * call up into the handler to find them. httpd only.
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
  */
 #ifndef OS_NOTES_H
 #define OS_NOTES_H

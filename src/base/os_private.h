@@ -3,6 +3,8 @@
  * APLOG_USE_MODULE makes every ap_log_*error call in these files carry the
  * module index, so "LogLevel orderstream:debug" works across all of them
  * (as modules/http2/h2_private.h does for mod_http2).
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
  */
 #ifndef OS_PRIVATE_H
 #define OS_PRIVATE_H

@@ -1,4 +1,7 @@
-/* os_utf8.c: one UTF-8 sequence by RFC 3629 (os_utf8.h). */
+/* os_utf8.c: one UTF-8 sequence by RFC 3629 (os_utf8.h).
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
+ */
 #include "os_utf8.h"
 
 int os_utf8_seq(const unsigned char *s, apr_size_t n, unsigned *cp)

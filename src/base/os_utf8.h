@@ -1,6 +1,9 @@
 /* os_utf8.h: one UTF-8 sequence by RFC 3629, for every place that checks
  * or walks UTF-8 (OrderStreamParam text, XLSX cells, metric labels, the
- * status page). Needs only APR. */
+ * status page). Needs only APR.
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
+ */
 #ifndef OS_UTF8_H
 #define OS_UTF8_H
 

@@ -22,6 +22,8 @@
  * request ends anyway: the export uses that one, as before, rather than
  * take a second from a pool that may have no more (DBDMax 1 would wait
  * forever).
+ *
+ * Layer db: may call its own layer and base.
  */
 #include "os_private.h"
 

@@ -1,5 +1,8 @@
 /* os_conn.h: the pooled database connection of one export, from the gate
- * (os_limit.h) to its return to mod_dbd's pool. */
+ * (os_limit.h) to its return to mod_dbd's pool.
+ *
+ * Layer db: may call its own layer and base.
+ */
 #ifndef OS_CONN_H
 #define OS_CONN_H
 

@@ -11,6 +11,8 @@
  * ends the transaction from a cleanup on that pool; a pooled connection
  * would outlive both. Here the transaction is ours from BEGIN to COMMIT or
  * ROLLBACK, and apr_dbd's own state is never touched.
+ *
+ * Layer db: may call its own layer and base.
  */
 #include <string.h>
 

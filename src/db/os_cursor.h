@@ -3,6 +3,8 @@
  * Needs only APR and libpq (not httpd), on a PGconn that the caller owns
  * (here the one behind a mod_dbd connection). The rows of a result are only
  * ever in memory one FETCH at a time.
+ *
+ * Layer db: may call its own layer and base.
  */
 #ifndef OS_CURSOR_H
 #define OS_CURSOR_H

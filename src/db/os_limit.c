@@ -15,6 +15,8 @@
  * mod_dbd does not export its configuration, so DBDMax and DBDPersist are
  * read from the parsed config tree, with mod_dbd's defaults and its merge
  * rule (a virtual host inherits what it does not set).
+ *
+ * Layer db: may call its own layer and base.
  */
 #include "os_private.h"
 

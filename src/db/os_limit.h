@@ -1,4 +1,7 @@
-/* os_limit.h: how many exports run at once, per child and virtual host. */
+/* os_limit.h: how many exports run at once, per child and virtual host.
+ *
+ * Layer db: may call its own layer and base.
+ */
 #ifndef OS_LIMIT_H
 #define OS_LIMIT_H
 

@@ -6,6 +6,8 @@
  * just enough of PostgreSQL's lexer (src/backend/parser/scan.l) to know
  * what is not SQL text: strings, quoted identifiers, comments, dollar
  * quotes, and identifiers, which may contain "$" (a$1 is one name).
+ *
+ * Layer db: may call its own layer and base.
  */
 #include <stdlib.h>
 #include <string.h>

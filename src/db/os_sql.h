@@ -1,5 +1,8 @@
 /* os_sql.h: what the config test needs to know of an OrderStreamSQL text:
- * its $N placeholders. Needs only APR. */
+ * its $N placeholders. Needs only APR.
+ *
+ * Layer db: may call its own layer and base.
+ */
 #ifndef OS_SQL_H
 #define OS_SQL_H
 

@@ -14,6 +14,8 @@
  * The spool filter at the end of the request's chain (os_spool.c) decides
  * what a slow client makes it do: a pass blocks only there, within the
  * bounds, and never in the core.
+ *
+ * Layer deliver: may call its own layer and base, db.
  */
 #include "os_private.h"
 

@@ -1,4 +1,7 @@
-/* os_output.h: writing an export's body down httpd's output filters. */
+/* os_output.h: writing an export's body down httpd's output filters.
+ *
+ * Layer deliver: may call its own layer and base, db.
+ */
 #ifndef OS_OUTPUT_H
 #define OS_OUTPUT_H
 

@@ -11,6 +11,8 @@
  * default window, short next to the window, so the judgement follows the
  * client closely: a client that stops is cut within one window of its
  * last byte, and a burst long ago does not excuse a crawl now.
+ *
+ * Layer deliver: may call its own layer and base, db.
  */
 #include <apr_strings.h>
 

@@ -2,7 +2,10 @@
  * a client must take the body while the export waits for it) and
  * OrderStreamMaxDuration (how long an export may hold its database
  * connection). Needs only APR: os_spool.c feeds it the clock and the
- * client's progress, t/unit/test_pace.c checks its arithmetic. */
+ * client's progress, t/unit/test_pace.c checks its arithmetic.
+ *
+ * Layer deliver: may call its own layer and base, db.
+ */
 #ifndef OS_PACE_H
 #define OS_PACE_H
 

@@ -75,6 +75,8 @@
  * whenever the core has run dry, and the tail after the last row by this
  * filter itself, waiting: the database is released just the same, only a
  * worker thread is held until the client has it all.
+ *
+ * Layer deliver: may call its own layer and base, db.
  */
 #include "os_private.h"
 

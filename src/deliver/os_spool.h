@@ -1,7 +1,10 @@
 /* os_spool.h: the output filter that keeps a slow client from holding the
  * database: what the client cannot take yet goes to an unlinked temporary
  * file, and what waits for the client anyway is bounded in pace
- * (os_pace.h). os_spool.c says how. */
+ * (os_pace.h). os_spool.c says how.
+ *
+ * Layer deliver: may call its own layer and base, db.
+ */
 #ifndef OS_SPOOL_H
 #define OS_SPOOL_H
 

@@ -6,6 +6,8 @@
  * only: the directives are allowed in server, virtual host, <Location> and
  * <Directory> context (RSRC_CONF | ACCESS_CONF), never in .htaccess, where
  * whoever can write files could otherwise run SQL as the shop's user.
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
  */
 #include "os_private.h"
 

@@ -1,4 +1,7 @@
-/* os_config.h: per-directory configuration of an export. */
+/* os_config.h: per-directory configuration of an export.
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
+ */
 #ifndef OS_CONFIG_H
 #define OS_CONFIG_H
 

@@ -23,6 +23,8 @@
  * from a header without naming one (REMOTE_USER, which HTTP
  * authentication takes from Authorization) is made to report it by the
  * lookup function the expressions are parsed with.
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
  */
 #include "os_private.h"
 

@@ -2,7 +2,10 @@
  * request itself rather than from its query string, written as httpd
  * string expressions in the config (ap_expr: "%{REMOTE_USER}",
  * "%{HTTP:X-Store}", "%{env:TENANT}"): OrderStreamParam ... expr=,
- * OrderStreamSetting and OrderStreamRole. */
+ * OrderStreamSetting and OrderStreamRole.
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
+ */
 #ifndef OS_IDENTITY_H
 #define OS_IDENTITY_H
 

@@ -8,6 +8,8 @@
  * rather than a 500 from PostgreSQL. Anything this export does not declare
  * is refused with a 400 that names it, rather than ignored, so a typo
  * ("limt=10") never turns a preview into a 40-million-row download.
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,9 @@
 /* os_params.h: the query string of an export, validated before the
  * database is touched: ?offset= and ?limit=, and the filters a Location
- * declares with OrderStreamParam. Needs only APR. */
+ * declares with OrderStreamParam. Needs only APR.
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
+ */
 #ifndef OS_PARAMS_H
 #define OS_PARAMS_H
 

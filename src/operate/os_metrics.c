@@ -6,6 +6,8 @@
  * in _total, durations are in seconds, the histogram's buckets are
  * cumulative and end with le="+Inf", equal to _count. Needs only APR (and
  * os_status.h's types): t/unit/test_metrics.c checks it without a server.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
  */
 #include <stdio.h>
 

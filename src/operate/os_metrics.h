@@ -1,4 +1,7 @@
-/* os_metrics.h: the figures of os_status in Prometheus' text format. */
+/* os_metrics.h: the figures of os_status in Prometheus' text format.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
+ */
 #ifndef OS_METRICS_H
 #define OS_METRICS_H
 

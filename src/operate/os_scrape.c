@@ -4,6 +4,8 @@
  * os_metrics.c. Who may scrape is left to httpd's access control (the
  * shop's config: Require local). A scrape takes the status mutex once, to
  * copy, and writes the text with nothing held.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
  */
 #include "os_private.h"
 

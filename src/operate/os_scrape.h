@@ -1,4 +1,7 @@
-/* os_scrape.h: the "orderstream-metrics" handler, a Prometheus scrape. */
+/* os_scrape.h: the "orderstream-metrics" handler, a Prometheus scrape.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
+ */
 #ifndef OS_SCRAPE_H
 #define OS_SCRAPE_H
 

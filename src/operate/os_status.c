@@ -32,6 +32,8 @@
  * The price of the first: totals count from the last start or restart,
  * graceful or not (as a restarted process's Prometheus counters do), and
  * downloads still running in the old children are not listed.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
  */
 #include "os_private.h"
 

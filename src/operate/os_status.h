@@ -8,6 +8,8 @@
  * access log shows (orderstream-outcome, -rows, -bytes), so the totals and
  * the log cannot disagree. Reading, for mod_status (os_status_page.c) and
  * Prometheus (os_metrics.c): os_status_read().
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
  */
 #ifndef OS_STATUS_H
 #define OS_STATUS_H

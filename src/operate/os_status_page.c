@@ -7,6 +7,8 @@
  * way mod_proxy_balancer names its own (OrderStreamExport[0]Location: ...),
  * one value per line: a line break or control character in a value is
  * shown as '?'. mod_status writes with ap_rputs, so this does too.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
  */
 #include "os_private.h"
 

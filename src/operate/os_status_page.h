@@ -1,4 +1,7 @@
-/* os_status_page.h: this module's section of mod_status's page. */
+/* os_status_page.h: this module's section of mod_status's page.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
+ */
 #ifndef OS_STATUS_PAGE_H
 #define OS_STATUS_PAGE_H
 

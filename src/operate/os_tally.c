@@ -1,4 +1,7 @@
-/* os_tally.c: counting one request into a Location's totals. */
+/* os_tally.c: counting one request into a Location's totals.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
+ */
 #include <string.h>
 
 #include "os_tally.h"

@@ -1,7 +1,10 @@
 /* os_tally.h: what is counted per Location: requests by outcome, refusals
  * by HTTP status, rows, bytes, and a histogram of durations. Needs only
  * APR: os_status.c keeps one os_tally per Location in shared memory,
- * os_metrics.c renders them, t/unit/test_metrics.c checks both sides. */
+ * os_metrics.c renders them, t/unit/test_metrics.c checks both sides.
+ *
+ * Layer operate: may call its own layer and base, db, deliver, render, export.
+ */
 #ifndef OS_TALLY_H
 #define OS_TALLY_H
 

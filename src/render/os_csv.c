@@ -7,6 +7,8 @@
  * value is written "" and NULL as nothing), and when a single-column row is
  * exactly \. (which would otherwise read back as the end-of-data marker).
  * Leading and trailing spaces do not cause quoting.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include <string.h>
 

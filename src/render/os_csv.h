@@ -2,6 +2,8 @@
  *
  * Needs nothing but the C library, so the formatter is unit-tested without a
  * server (t/unit/test_csv.c) and shared by every code path that writes CSV.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #ifndef OS_CSV_H
 #define OS_CSV_H

@@ -5,6 +5,8 @@
  * src/backend/commands/copyto.c), so a TSV export can be compared byte for
  * byte with COPY ... TO STDOUT (FORMAT text, HEADER). JSON strings escape
  * what RFC 8259 requires and nothing else, as PostgreSQL's escape_json.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,10 @@
 /* os_format.h: the output formats an export can be read in (CSV, TSV,
  * NDJSON, XLSX), their names and media types, the choice among them (?format=,
  * Accept), and the escaping of a TSV field and a JSON string. Needs only
- * APR, so it is unit-tested without a server (t/unit/test_format.c). */
+ * APR, so it is unit-tested without a server (t/unit/test_format.c).
+ *
+ * Layer render: may call its own layer and base, db, deliver.
+ */
 #ifndef OS_FORMAT_H
 #define OS_FORMAT_H
 

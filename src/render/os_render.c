@@ -10,6 +10,8 @@
  *
  * Every writer reserves room in the output buffer and formats in place (or
  * hands its bytes to it): nothing is allocated per row or per field.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include "os_private.h"
 

@@ -1,6 +1,9 @@
 /* os_render.h: rows to bytes in the export's format, written into the
  * request's os_out. The format's writer (os_render_writer.h) is chosen
- * here; the caller does not know which one it holds. */
+ * here; the caller does not know which one it holds.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
+ */
 #ifndef OS_RENDER_H
 #define OS_RENDER_H
 

@@ -14,6 +14,8 @@
  * Grouping writes a group as it reads it, so its memory is one row's keys,
  * whatever the size of the group; OrderStreamMaxGroupRows bounds what a
  * client must hold to read one line.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include "os_private.h"
 

@@ -6,6 +6,8 @@
  * format (os_tsv_field in os_format.c). The two differ only in how a field
  * is escaped and which options apply, so they are one writer with two
  * faces (os_render_csv, os_render_tsv).
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include "os_private.h"
 

@@ -2,7 +2,10 @@
  * file each (os_render_text.c: CSV and TSV, os_render_ndjson.c,
  * os_render_xlsx.c). os_render.c picks the writer of the request's format
  * and calls it; the handler sees only os_render.h and never learns which
- * format it streams. Private to the os_render*.c files. */
+ * format it streams. Private to the os_render*.c files.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
+ */
 #ifndef OS_RENDER_WRITER_H
 #define OS_RENDER_WRITER_H
 

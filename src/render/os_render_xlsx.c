@@ -16,6 +16,8 @@
  * than a cell holds are cut by the writer; their count goes to the request
  * note orderstream-xlsx-cut after each batch (a cut download keeps it) and
  * to the error log once the workbook is whole.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include "os_private.h"
 

@@ -26,6 +26,8 @@
  *   plus the row deflated at worst (zlib's deflateBound), plus what the
  *   end of the file takes at most for this many sheets (TAIL_*), must stay
  *   below the limit; else OS_XLSX_ETOOBIG and the caller cuts the file.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include <stdarg.h>
 #include <string.h>

@@ -7,7 +7,10 @@
  *
  * Use: os_xlsx_create, os_xlsx_begin, os_xlsx_row for each row,
  * os_xlsx_end. Any error leaves the workbook unfinished (no central
- * directory, so no reader opens it): the caller cuts the download. */
+ * directory, so no reader opens it): the caller cuts the download.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
+ */
 #ifndef OS_XLSX_H
 #define OS_XLSX_H
 

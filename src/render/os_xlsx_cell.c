@@ -29,6 +29,8 @@
  *   see os_xlsx_cell_text; xml:space="preserve" only where leading or
  *   trailing white space would otherwise be dropped (it is 21 bytes a
  *   cell otherwise).
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include <string.h>
 

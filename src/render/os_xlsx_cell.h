@@ -4,7 +4,10 @@
  * at Excel's 32,767 characters, and the cell styles they use (whose
  * definitions, xl/styles.xml, are here too so the indexes stay in one
  * file). Internal to the XLSX writer (os_xlsx.c); its own header so that
- * t/unit/test_xlsx.c tests cells one by one. Needs only APR's types. */
+ * t/unit/test_xlsx.c tests cells one by one. Needs only APR's types.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
+ */
 #ifndef OS_XLSX_CELL_H
 #define OS_XLSX_CELL_H
 

@@ -20,6 +20,8 @@
  * client. So the callback keeps the sink's first failure, swallows that
  * and every later byte, and each call here returns that status; the
  * cleanup likewise lets libarchive finish into the void, then frees it.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
  */
 #include <time.h>
 

@@ -3,15 +3,18 @@
  * "version needed" 2.0, 16-byte descriptors, no Zip64 structure), written
  * by libarchive. Internal to the XLSX writer (os_xlsx.c), which keeps
  * every part and the whole file below 4 GiB; that is what makes this
- * layout valid. */
+ * layout valid.
+ *
+ * Layer render: may call its own layer and base, db, deliver.
+ */
 #ifndef OS_XLSX_ZIP_H
 #define OS_XLSX_ZIP_H
 
 #include <apr_pools.h>
 
 /* Receives the workbook's bytes in order. Anything but APR_SUCCESS aborts
- * the workbook's writer: the call that was writing returns that status, and so does
- * every later call; the sink is not called again. buf is valid only
+ * the workbook's writer: the call that was writing returns that status, and so
+ * does every later call; the sink is not called again. buf is valid only
  * during the call. */
 typedef apr_status_t (*os_xlsx_sink)(void *ctx, const char *buf,
                                      apr_size_t len);

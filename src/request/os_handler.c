@@ -15,6 +15,9 @@
  *     for it, within OrderStreamMinRate and OrderStreamMaxDuration.
  * On every other path a pre-cleanup on r->pool gives the connection back
  * idle (os_conn.c).
+ *
+ * Layer request: may call its own layer and base, db, deliver, render, export,
+ * operate.
  */
 #include "os_private.h"
 

@@ -1,4 +1,8 @@
-/* os_handler.h: the "orderstream" content handler. */
+/* os_handler.h: the "orderstream" content handler.
+ *
+ * Layer request: may call its own layer and base, db, deliver, render, export,
+ * operate.
+ */
 #ifndef OS_HANDLER_H
 #define OS_HANDLER_H
 

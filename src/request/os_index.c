@@ -28,6 +28,9 @@
  * external resource, so it works with JavaScript off and on a network
  * with no way out. Every value from the config is escaped for where it
  * goes: HTML (ap_escape_html2), JSON (os_json_string), URL (ap_escape_uri).
+ *
+ * Layer request: may call its own layer and base, db, deliver, render, export,
+ * operate.
  */
 #include "os_private.h"
 

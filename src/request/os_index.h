@@ -1,4 +1,8 @@
-/* os_index.h: the "orderstream-index" content handler, the download page. */
+/* os_index.h: the "orderstream-index" content handler, the download page.
+ *
+ * Layer request: may call its own layer and base, db, deliver, render, export,
+ * operate.
+ */
 #ifndef OS_INDEX_H
 #define OS_INDEX_H
 

@@ -1,12 +1,13 @@
 /* mod_orderstream.c: the module record, its directives and hooks.
  *
- * Streams a PostgreSQL query as CSV from a <Location>: a pooled mod_dbd
- * connection, a server-side cursor, and httpd's output filters. The work is
- * in src/: os_config (directives), os_handler (the request), os_output (the
- * brigade), os_cursor (libpq), os_csv (the format), os_index (the download
- * page), os_status (running exports and totals in shared memory), shown by
- * os_status_page (mod_status) and os_scrape (Prometheus), os_spool (slow
- * clients: the spool file and the bounds on their pace).
+ * Streams a PostgreSQL query as CSV, TSV, NDJSON or XLSX from a
+ * <Location>: a pooled mod_dbd connection, a server-side cursor, and
+ * httpd's output filters. The work is in src/, one folder a layer, bottom
+ * to top: base (log tag, outcome notes), db (gate, connection, cursor),
+ * deliver (brigade, spool, pace), render (formats and their writers),
+ * export (directives, parameters, identity), operate (status, metrics),
+ * request (the export handler, the download page). This file sits on top
+ * and only wires them to httpd.
  */
 #include "os_private.h"
 

@@ -18,6 +18,7 @@
 
 #include "src/os_config.h"
 #include "src/os_conn.h"
+#include "src/os_describe.h"
 #include "src/os_handler.h"
 #include "src/os_index.h"
 #include "src/os_limit.h"
@@ -30,6 +31,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     os_limit_child_init(pchild, s);
     os_conn_child_init();
+    os_describe_child_init(pchild);
     os_status_child_init(pchild, s);
 }
 

@@ -263,6 +263,8 @@ static const char html_head[] =
     ".cols{list-style:none;padding:0;margin:.7em 0 0;font-size:.85em;"
     "color:#444}\n"
     ".cols li{display:inline-block;margin:0 1.1em .15em 0}\n"
+    ".cols::before{content:\"Columns: \";color:#666}\n"
+    ".cols .label{font-weight:600}\n"
     ".cols .type{color:#777}\n"
     ".nocols{margin:.7em 0 0;font-size:.85em;color:#777}\n"
     "label{display:inline-flex;flex-direction:column;vertical-align:top;"

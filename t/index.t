@@ -359,7 +359,8 @@ sub check_words_html {
         "$vhost: $path: the columns, their types and labels";
     my ($form) = $section->look_down(_tag => 'form');
     my ($ul) = $section->look_down(_tag => 'ul', class => 'cols');
-    ok $form && $ul && $form->pindex < $ul->pindex,
+    ok $form && $ul && $ul->parent == $section && $form->parent == $section
+        && $form->pindex < $ul->pindex,
         "$vhost: $path: the columns are under the form";
 }
 

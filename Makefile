@@ -295,6 +295,6 @@ asan: deps
 	    exit $$rc
 
 clean:
-	rm -rf .deb-build .libs src/*/.libs *.la *.lo *.slo *.o src/*/*.lo \
-	       src/*/*.slo src/*/*.o \
+	rm -rf .deb-build .libs src/.libs src/*/.libs *.la *.lo *.slo *.o \
+	       src/*.lo src/*.slo src/*.o src/*/*.lo src/*/*.slo src/*/*.o \
 	       $(UNIT) $(FUZZ_DIR)/bin bench/xlsx_writer

@@ -19,6 +19,7 @@
 
 #include "os_config.h"
 #include "os_conn.h"
+#include "os_describe.h"
 #include "os_handler.h"
 #include "os_index.h"
 #include "os_limit.h"
@@ -31,6 +32,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     os_limit_child_init(pchild, s);
     os_conn_child_init();
+    os_describe_child_init(pchild);
     os_status_child_init(pchild, s);
 }
 

@@ -119,6 +119,17 @@ my @cases = (
     [ 'OrderStreamFilename not UTF-8', 'OrderStreamFilename',
       "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFilename \xff.csv\n",
       undef, qr/not UTF-8/ ],
+    [ 'OrderStreamTitle empty', 'OrderStreamTitle',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamTitle \"\"\n" ],
+    [ 'OrderStreamTitle with a tab', 'OrderStreamTitle',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamTitle \"a\tb\"\n",
+      undef, qr/no control characters/ ],
+    [ 'OrderStreamTitle of 201 characters', 'OrderStreamTitle',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamTitle "
+      . ('t' x 201) . "\n", undef, qr/longer than 200 characters/ ],
+    [ 'OrderStreamDescription not UTF-8', 'OrderStreamDescription',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamDescription \"\xff\"\n",
+      undef, qr/not UTF-8, or longer than 2000 characters/ ],
     [ '65 chained OrderStreamSQL', 'OrderStreamSQL',
       "SetHandler orderstream\n" . ("OrderStreamSQL \"SELECT 1\"\n" x 65),
       undef, qr/more than 64 queries/ ],
@@ -143,6 +154,10 @@ my @valid = (
     . "OrderStreamDelimiter tab\nOrderStreamBOM on\nOrderStreamFormulaGuard on\n"
     . "OrderStreamGroupBy 1 rest\nOrderStreamMaxGroupRows 500\n"
     . "OrderStreamFilename \"Bestell\xc3\xbcbersicht %Y-%m-%d.csv\"\n",
+    # the download page's words: UTF-8, markup and quotes are only text
+    "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\n"
+    . "OrderStreamTitle \"Bestell\xc3\xbcbersicht <b>&</b>\"\n"
+    . "OrderStreamDescription \"" . ('d' x 1990) . " \\\"q\\\" 'x'\"\n",
 );
 
 plan tests => 2 + 2 * @valid + 2 * @cases

@@ -427,8 +427,10 @@ sub page {
     my $tree = HTML::TreeBuilder->new;
     $tree->ignore_unknown(0);
     $tree->parse_content($res->content);
+    # Each export's link: its heading, or the line under a heading that is
+    # its OrderStreamTitle.
     my @s = map {
-        my $h2 = $_->look_down(_tag => 'h2');
+        my $h2 = $_->look_down(_tag => 'a');
         [ $h2 ? $h2->as_text : '',
           [ map { $_->attr('name') } $_->look_down(_tag => qr/^(input|select)$/) ] ]
     } $tree->look_down(_tag => 'section');

@@ -33,9 +33,9 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use OrderStreamTest qw(param_forms conf_locations repo_conf copy_csv csv_line lf_to_crlf
                        bind_sql explain_difference count_records
-                       raw_request);
+                       raw_request error_log_size error_log_since);
 
-plan tests => 132;
+plan tests => 163;
 
 my $CONF = File::Spec->catfile(Apache::Test::vars('t_conf'), 'index.conf');
 
@@ -117,6 +117,24 @@ sub last_arg {
 }
 
 my %FORM = param_forms();
+
+# The columns SQL returns as psql's \gdesc describes them (the query is
+# not run): [{ name, type }...], each $N replaced by a NULL of the type
+# the module binds for its OrderStreamParam.
+my %CAST = (int => 'bigint', numeric => 'numeric', date => 'date',
+            timestamptz => 'timestamptz', bool => 'boolean', text => 'text');
+sub gdesc {
+    my ($sql, @types) = @_;
+    my $q = bind_sql($sql, map { "NULL::$CAST{$_}" } @types);
+    my $file = File::Spec->catfile(Apache::Test::vars('t_dir'), 'tmp',
+                                   'index-gdesc.sql');
+    open my $fh, '>:raw', $file or die "$file: $!";
+    print $fh "$q \\gdesc\n";
+    close $fh;
+    my $out = OrderStreamTest::_psql('-A', '-t', '-F', "\x1f", '-f', $file);
+    return map { my ($n, $t) = split /\x1f/, $_, 2; { name => $n, type => $t } }
+        split /\n/, $out;
+}
 my @ALL_FORMATS = qw(csv tsv ndjson xlsx);
 
 # One export as the JSON must describe it, from its merged directives.
@@ -145,8 +163,18 @@ sub expected_export {
                                     : $FORM{$type},
         };
     }
+    # The first query's columns, labelled by OrderStreamHeader (unless
+    # "off"); a chain's other queries do not name them.
+    my @labels = map { @$_ } @{ $d->{OrderStreamHeader} || [] };
+    @labels = () if @labels == 1 && lc $labels[0] eq 'off';
+    my @cols = gdesc($d->{OrderStreamSQL}[0][0],
+                     map { $_->[1] } @{ $d->{OrderStreamParam} || [] });
+    $cols[$_]{label} = $labels[$_] for 0 .. $#cols;
     return {
         path => $path, formats => \@formats, default_format => $dflt,
+        title => last_arg($d, 'OrderStreamTitle'),
+        description => last_arg($d, 'OrderStreamDescription'),
+        columns => \@cols, columns_note => undef,
         filename => last_arg($d, 'OrderStreamFilename'),
         preview => lc(last_arg($d, 'OrderStreamPreview') // 'on') eq 'off'
             ? JSON::PP::false : JSON::PP::true,
@@ -285,10 +313,62 @@ sub fields_of {
 }
 
 # The one export section of the page whose form posts to URL.
+# The link of an export's section: the heading itself, or the line under
+# a heading that is the export's title.
+sub section_link {
+    my ($section) = @_;
+    my $h2 = $section->look_down(_tag => 'h2');
+    my $url = $section->look_down(_tag => 'p', class => 'url');
+    return ($h2 && $h2->look_down(_tag => 'a'))
+        || ($url && $url->look_down(_tag => 'a'));
+}
+
+# What the section shows of the columns: [label or undef, name, type]
+# per item of its list.
+sub section_columns {
+    my ($section) = @_;
+    my $ul = $section->look_down(_tag => 'ul', class => 'cols') or return;
+    return map {
+        my $label = $_->look_down(_tag => 'span', class => 'label');
+        my $code = $_->look_down(_tag => 'code');
+        my $type = $_->look_down(_tag => 'span', class => 'type');
+        [ $label ? $label->as_text : undef, $code ? $code->as_text : undef,
+          $type ? $type->as_text : undef ]
+    } $ul->look_down(_tag => 'li');
+}
+
+# The title as the heading with the link under it, or the link as the
+# heading; the description under it; the columns under the form.
+sub check_words_html {
+    my ($vhost, $section, $e) = @_;
+    my $path = $e->{path};
+    my $h2 = $section->look_down(_tag => 'h2');
+    if (defined $e->{title}) {
+        ok $h2 && !$h2->look_down(_tag => 'a') && $h2->as_text eq $e->{title},
+            "$vhost: $path: the title is the heading"
+            or diag $h2 ? $h2->as_HTML : 'no h2';
+    }
+    my $desc = $section->look_down(_tag => 'p', class => 'desc');
+    is $desc ? $desc->as_text : undef, $e->{description},
+        "$vhost: $path: " . (defined $e->{description} ? 'the description'
+                                                       : 'no description');
+    is_deeply [ section_columns($section) ],
+        [ map { [ defined $_->{label} && $_->{label} ne $_->{name}
+                      ? $_->{label} : undef, $_->{name}, $_->{type} ] }
+          @{ $e->{columns} } ],
+        "$vhost: $path: the columns, their types and labels";
+    my ($form) = $section->look_down(_tag => 'form');
+    my ($ul) = $section->look_down(_tag => 'ul', class => 'cols');
+    ok $form && $ul && $ul->parent == $section && $form->parent == $section
+        && $form->pindex < $ul->pindex,
+        "$vhost: $path: the columns are under the form";
+}
+
 sub check_export_html {
     my ($vhost, $tree, $section, $e) = @_;
     my $path = $e->{path};
-    my ($a) = $section->look_down(_tag => 'h2')->look_down(_tag => 'a');
+    check_words_html($vhost, $section, $e);
+    my $a = section_link($section);
     my $href = $a ? $a->attr('href') : '';
     is uri_unescape($href), $path, "$vhost: $path: the link's URL";
     is $a ? $a->as_text : '', $path, "$vhost: $path: the link's text";
@@ -381,7 +461,7 @@ sub check_page {
 
     my @sections = $tree->look_down(_tag => 'section');
     my @got = map {
-        my $a = $_->look_down(_tag => 'h2');
+        my $a = section_link($_);
         $a ? $a->as_text : ''
     } @sections;
     is_deeply \@got, [ map { $_->{path} } @want ],
@@ -519,6 +599,101 @@ for my $m (qw(POST PUT DELETE)) {
         && $allow !~ /\b$m\b/, "$m: 405, Allow: $allow"
         or diag $res->{status};
 }
+
+# --- the columns: described, never run, kept per child -------------------
+
+# The exports of the current virtual host's JSON, by path.
+sub json_exports {
+    my $res = get('/downloads?format=json');
+    my $doc = eval { JSON::PP->new->utf8->decode($res->content) } || {};
+    return map { (uri_unescape($_->{url}) => $_) } @{ $doc->{exports} || [] };
+}
+
+# The sections of the current virtual host's page, by path: [the columns
+# shown (section_columns), the text where they are not, the title, the
+# description, the number of forms].
+sub html_sections {
+    my $tree = HTML::TreeBuilder->new;
+    $tree->ignore_unknown(0);
+    $tree->parse_content(get('/downloads')->content);
+    my %s;
+    for my $sec ($tree->look_down(_tag => 'section')) {
+        my $a = section_link($sec) or next;
+        my $none = $sec->look_down(_tag => 'p', class => 'nocols');
+        my $h2 = $sec->look_down(_tag => 'h2');
+        my $desc = $sec->look_down(_tag => 'p', class => 'desc');
+        $s{ $a->as_text } = [ [ section_columns($sec) ],
+            $none ? $none->as_text : undef, $h2 ? $h2->as_text : undef,
+            $desc ? $desc->as_text : undef,
+            scalar(() = $sec->look_down(_tag => 'form')) ];
+    }
+    $tree->delete;
+    return %s;
+}
+
+sub col { return { name => $_[0], type => $_[1], label => $_[2] } }
+
+on_vhost('os_index_db');
+OrderStreamTest::_psql('-c', 'SET client_min_messages = warning; '
+                       . 'DROP TABLE IF EXISTS index_cache_probe');
+my $log_at = error_log_size();
+my %j = json_exports();
+is_deeply $j{'/db/boom'}{columns},
+    [ col('boom', 'integer'), col('v', 'character varying(7)'),
+      col('at', 'timestamp(3) without time zone') ],
+    'os_index_db: /db/boom: names and types with their typmods';
+is get('/db/boom')->code, 500,
+    'os_index_db: /db/boom fails when run (1 / 0): the page only described it';
+ok !defined $j{'/db/cached'}{columns}
+    && ($j{'/db/cached'}{columns_note} // '') eq
+       'the database could not describe the query',
+    'os_index_db: no table yet: no columns, and the JSON says why'
+    or diag explain $j{'/db/cached'};
+like error_log_since($log_at),
+    qr{OS00503: /db/cached: columns not shown on the page: the query cannot be described at DESCRIBE: SQLSTATE 42P01: relation "index_cache_probe" does not exist},
+    'os_index_db: the failed describe is logged with its Location and SQLSTATE';
+ok $j{'/db/mislabelled'}{columns_note} eq 'OrderStreamHeader gives 3 labels '
+        . 'for these 2 columns: the export fails until they agree'
+    && eq_array([ map { $_->{label} } @{ $j{'/db/mislabelled'}{columns} } ],
+                [ undef, undef ]),
+    'os_index_db: labels that do not fit: the columns without them, and why'
+    or diag explain $j{'/db/mislabelled'};
+
+OrderStreamTest::_psql('-c', 'CREATE TABLE index_cache_probe '
+                       . '(id integer, amount numeric(12,2))');
+%j = json_exports();
+is_deeply $j{'/db/cached'}{columns},
+    [ col('id', 'integer'), col('amount', 'numeric(12,2)') ],
+    'os_index_db: the table now exists: its columns (a failure is not kept)';
+OrderStreamTest::_psql('-c', 'ALTER TABLE index_cache_probe ADD COLUMN note text');
+my %h = html_sections();
+is_deeply $h{'/db/cached'}[0],
+    [ [ undef, 'id', 'integer' ], [ undef, 'amount', 'numeric(12,2)' ] ],
+    'os_index_db: a column added later: the page keeps what this child '
+    . 'described, without asking the database again';
+is get('/db/cached')->content, "id,amount,note\r\n",
+    'os_index_db: the export itself has the new column';
+OrderStreamTest::_psql('-c', 'DROP TABLE index_cache_probe');
+
+# The database cannot be reached: the page is served, the form is there,
+# and where the columns would be it says why they are not.
+on_vhost('os_index_nodb');
+$log_at = error_log_size();
+%h = html_sections();
+my $nodb = $h{'/nodb/orders.csv'} || [];
+is_deeply $nodb, [ [], 'Columns not shown: the database cannot be reached '
+                       . 'just now.', 'Orders', 'Every order.', 1 ],
+    'os_index_nodb: the page, its title, description and form, no columns, '
+    . 'and why' or diag explain $nodb;
+%j = json_exports();
+my $e = $j{'/nodb/orders.csv'} || {};
+ok !defined $e->{columns} && $e->{title} eq 'Orders'
+    && $e->{columns_note} eq 'the database cannot be reached just now',
+    'os_index_nodb: the JSON: columns null, and why' or diag explain $e;
+like error_log_since($log_at), qr{OS00500: /nodb/orders\.csv: columns not shown},
+    'os_index_nodb: logged with the Location';
+is get('/nodb/orders.csv')->code, 503,
+    'os_index_nodb: the export itself is a 503: the database is indeed unreachable';
 
 # --- headless Chromium: fill in, submit, download ----------------------------
 

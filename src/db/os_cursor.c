@@ -379,6 +379,47 @@ apr_status_t os_cursor_describe(os_cursor *cur, int q, PGresult **res,
     return APR_SUCCESS;
 }
 
+/* Keeps *res for pool when its status is want; else as expect(), and the
+ * transaction is ended. */
+static apr_status_t keep_result(os_cursor *cur, PGresult **res,
+                                ExecStatusType want, const char *step,
+                                int query, apr_pool_t *pool)
+{
+    if (PQresultStatus(*res) != want) {
+        expect(cur, *res, want, step, query);
+        *res = NULL;
+        os_cursor_abort(cur);
+        return APR_EGENERAL;
+    }
+    apr_pool_cleanup_register(pool, *res, clear_result, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+apr_status_t os_cursor_describe_sql(os_cursor *cur, const char *sql, int n,
+                                    const Oid *types, PGresult **res,
+                                    apr_pool_t *pool)
+{
+    /* "": the unnamed statement, replaced by the next Parse and dropped
+     * by the next simple query; a named one would outlive the
+     * transaction on a pooled connection. */
+    *res = PQprepare(cur->conn, "", sql, n, types);
+    if (PQresultStatus(*res) != PGRES_COMMAND_OK) {
+        return keep_result(cur, res, PGRES_COMMAND_OK, "DESCRIBE", 1, pool);
+    }
+    PQclear(*res);
+    *res = PQdescribePrepared(cur->conn, "");
+    return keep_result(cur, res, PGRES_COMMAND_OK, "DESCRIBE", 1, pool);
+}
+
+apr_status_t os_cursor_select(os_cursor *cur, const char *step,
+                              const char *sql, int n,
+                              const char *const *values, PGresult **res,
+                              apr_pool_t *pool)
+{
+    *res = PQexecParams(cur->conn, sql, n, NULL, values, NULL, NULL, 0);
+    return keep_result(cur, res, PGRES_TUPLES_OK, step, 0, pool);
+}
+
 apr_status_t os_cursor_close(os_cursor *cur)
 {
     /* COMMIT closes every cursor of the transaction (none is WITH HOLD):

@@ -95,6 +95,26 @@ apr_status_t os_cursor_move(os_cursor *cur, int q, apr_int64_t n,
 apr_status_t os_cursor_describe(os_cursor *cur, int q, PGresult **res,
                                 apr_pool_t *pool);
 
+/* The columns sql would return, without running it: PostgreSQL parses
+ * and analyses it as the unnamed prepared statement (PQprepare, with the
+ * n parameter types given) and describes that (PQdescribePrepared);
+ * nothing is planned or executed and no value is bound. For a
+ * transaction opened by os_cursor_open (with no queries): its COMMIT or
+ * ROLLBACK, sent as a simple query, also drops the unnamed statement, so
+ * the connection goes back with nothing of it. *res is freed with pool.
+ * On failure, as os_cursor_exec (step "DESCRIBE", query 1). */
+apr_status_t os_cursor_describe_sql(os_cursor *cur, const char *sql, int n,
+                                    const Oid *types, PGresult **res,
+                                    apr_pool_t *pool);
+
+/* Runs sql, a query of ours with n text parameters (never request
+ * input), in the open transaction; *res holds its rows, freed with pool.
+ * On failure, as os_cursor_exec. */
+apr_status_t os_cursor_select(os_cursor *cur, const char *step,
+                              const char *sql, int n,
+                              const char *const *values, PGresult **res,
+                              apr_pool_t *pool);
+
 /* COMMIT, which closes every cursor. APR_EGENERAL on failure (the
  * transaction is then rolled back). */
 apr_status_t os_cursor_close(os_cursor *cur);

@@ -135,6 +135,9 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->header_mode ? add->header_mode : base->header_mode;
     conf->labels = add->header_mode ? add->labels : base->labels;
     conf->filename = add->filename ? add->filename : base->filename;
+    conf->title = add->title ? add->title : base->title;
+    conf->description =
+        add->description ? add->description : base->description;
     conf->fetch_rows = add->fetch_rows ? add->fetch_rows : base->fetch_rows;
     conf->eol = add->eol ? add->eol : base->eol;
     conf->stmt_timeout =
@@ -642,6 +645,56 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* The download page's words for an export (os_index.c): plain text, so
+ * UTF-8 without control characters; any other character is fine, as the
+ * page escapes it. The bounds keep a page of many exports readable: a
+ * heading, and a paragraph under it. */
+#define OS_TITLE_MAX 200
+#define OS_DESCRIPTION_MAX 2000
+
+static const char *page_text(cmd_parms *cmd, const char *arg, int max)
+{
+    const char *name = cmd->cmd->name, *ok, *c;
+    os_param_decl text = { name, OS_PARAM_TEXT, 0, NULL, max, NULL };
+
+    if (!*arg) {
+        return apr_pstrcat(cmd->pool, name, ": the text is empty", NULL);
+    }
+    for (c = arg; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            return apr_pstrcat(cmd->pool, name,
+                               ": no control characters, please", NULL);
+        }
+    }
+    if (os_param_value(&text, arg, &ok, cmd->pool) != NULL) {
+        return apr_psprintf(cmd->pool,
+                            "%s: not UTF-8, or longer than %d characters",
+                            name, max);
+    }
+    return NULL;
+}
+
+static const char *set_title(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char *err = page_text(cmd, arg, OS_TITLE_MAX);
+
+    if (!err) {
+        ((os_dir_conf *)dconf)->title = arg;
+    }
+    return err;
+}
+
+static const char *set_description(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    const char *err = page_text(cmd, arg, OS_DESCRIPTION_MAX);
+
+    if (!err) {
+        ((os_dir_conf *)dconf)->description = arg;
+    }
+    return err;
+}
+
 static const char *set_format(cmd_parms *cmd, void *dconf, const char *arg)
 {
     os_format f = os_format_by_name(arg);
@@ -989,6 +1042,11 @@ const command_rec os_config_cmds[] = {
                      "header row labels, or \"off\"; default: column names"),
     AP_INIT_TAKE1("OrderStreamFilename", set_filename, NULL, OS_CONTEXT,
                   "file name offered in Content-Disposition"),
+    AP_INIT_TAKE1("OrderStreamTitle", set_title, NULL, OS_CONTEXT,
+                  "the export's heading on the download page, plain text"),
+    AP_INIT_TAKE1("OrderStreamDescription", set_description, NULL, OS_CONTEXT,
+                  "what the export holds, under its heading on the "
+                  "download page, plain text"),
     AP_INIT_TAKE1("OrderStreamFetchRows", set_fetch_rows, NULL, OS_CONTEXT,
                   "rows per FETCH, 1 to 1000000; default 1000"),
     AP_INIT_TAKE1("OrderStreamLineEnding", set_line_ending, NULL, OS_CONTEXT,

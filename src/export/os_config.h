@@ -41,6 +41,8 @@ typedef struct os_dir_conf {
     os_header_mode header_mode;    /* OrderStreamHeader */
     apr_array_header_t *labels;    /* const char *, with OS_HEADER_LABELS */
     const char *filename;          /* OrderStreamFilename */
+    const char *title;             /* OrderStreamTitle, for the page */
+    const char *description;       /* OrderStreamDescription, likewise */
     int fetch_rows;                /* OrderStreamFetchRows, 0 = unset */
     os_eol eol;                    /* OrderStreamLineEnding */
     /* Where 0 is a valid value, -1 means unset. */

@@ -15,7 +15,7 @@
  *    shows what the export will do (with what it inherits from enclosing
  *    sections), and runs access control: an export the client may not
  *    download is left out rather than shown with a form that answers 403.
- *    It is a lookup only: no query runs, no connection is taken. An
+ *    It is a lookup only: no query runs. An
  *    export whose values come from the request (os_identity.c) is listed
  *    only when the subrequest resolves them: a required one present, each
  *    of its type, a role that could be asked for; such parameters get no
@@ -23,6 +23,13 @@
  *    on who asks, as the export does: Cache-Control: private, and Vary.
  * The merged config lives in the subrequest's pool, so each export is
  * rendered before its subrequest is destroyed.
+ *
+ * Each export shows its OrderStreamTitle and OrderStreamDescription, and
+ * the columns of its file as the database describes its first query
+ * (os_describe.c: described once per child, never run, never with the
+ * visitor's values). When the database cannot say, the page is still
+ * served, saying so where the columns would be: finding a download
+ * should not depend on the database being up.
  *
  * The page is plain HTML with a few lines of inline CSS: no script, no
  * external resource, so it works with JavaScript off and on a network
@@ -42,6 +49,7 @@
 #include <http_request.h>
 
 #include "os_config.h"
+#include "os_describe.h"
 #include "os_format.h"
 #include "os_handler.h"
 #include "os_identity.h"
@@ -87,8 +95,17 @@ static const os_index_kind kinds[] = {
 typedef struct os_index {
     request_rec *r;
     apr_bucket_brigade *bb;
-    int n; /* exports listed so far */
+    int n;             /* exports listed so far */
+    os_describe *desc; /* the columns (os_describe.c) */
 } os_index;
+
+/* What the page says of an export's columns. */
+typedef struct os_index_cols {
+    int n;
+    const os_column *cols;
+    const char *const *labels; /* OrderStreamHeader's, per column; NULL */
+    const char *note;          /* why none, or what is wrong; NULL */
+} os_index_cols;
 
 typedef void os_index_render(os_index *ix, const char *path, const char *url,
                              const os_dir_conf *conf);
@@ -201,6 +218,38 @@ static void each_export(os_index *ix, os_index_render *render)
     }
 }
 
+/* ---- columns ------------------------------------------------------------ */
+
+/* Why the page shows no columns, in the words a visitor reads. */
+static const char *const no_columns[] = {
+    [OS_DESCRIBE_UNREACHABLE] = "the database cannot be reached just now",
+    [OS_DESCRIBE_BUSY] = "every database connection is busy just now",
+    [OS_DESCRIBE_FAILED] = "the database could not describe the query",
+};
+
+/* The columns of the export and their header labels, when OrderStreamHeader
+ * gives labels for exactly these columns (a count that differs makes the
+ * export fail, which the note says). */
+static void columns(os_index *ix, const os_dir_conf *conf, os_index_cols *c)
+{
+    os_describe_got got = os_describe_columns(ix->desc, conf, &c->n, &c->cols);
+
+    c->labels = NULL;
+    c->note = got == OS_DESCRIBED ? NULL : no_columns[got];
+    if (got != OS_DESCRIBED
+        || os_config_header_mode(conf) != OS_HEADER_LABELS) {
+        return;
+    }
+    if (conf->labels->nelts == c->n) {
+        c->labels = (const char *const *)conf->labels->elts;
+        return;
+    }
+    c->note = apr_psprintf(ix->r->pool,
+                           "OrderStreamHeader gives %d labels for these %d "
+                           "columns: the export fails until they agree",
+                           conf->labels->nelts, c->n);
+}
+
 /* ---- HTML --------------------------------------------------------------- */
 
 /* Readable without a stylesheet; these few lines only lay the fields of
@@ -216,7 +265,16 @@ static const char html_head[] =
     "section{border:1px solid #ccd;border-radius:6px;padding:.2em 1em .8em;"
     "margin:1em 0}\n"
     "h2{font-size:1.1em;margin:.5em 0 .2em}\n"
+    ".url{margin:0 0 .3em;font-size:.85em}\n"
+    ".desc{margin:0 0 .4em}\n"
     ".about{margin:0 0 .6em;color:#555}\n"
+    ".cols{list-style:none;padding:0;margin:.7em 0 0;font-size:.85em;"
+    "color:#444}\n"
+    ".cols li{display:inline-block;margin:0 1.1em .15em 0}\n"
+    ".cols::before{content:\"Columns: \";color:#666}\n"
+    ".cols .label{font-weight:600}\n"
+    ".cols .type{color:#777}\n"
+    ".nocols{margin:.7em 0 0;font-size:.85em;color:#777}\n"
     "label{display:inline-flex;flex-direction:column;vertical-align:top;"
     "margin:0 1em .6em 0}\n"
     "label small{color:#666;max-width:16em}\n"
@@ -371,6 +429,55 @@ static void html_format(os_index *ix, const os_dir_conf *conf)
     put(ix, "</select>\n</label>\n");
 }
 
+/* The heading: the title with the URL under it, smaller, as the link; or
+ * the URL as the heading. Then the description. */
+static void html_heading(os_index *ix, const char *path, const char *href,
+                         const os_dir_conf *conf)
+{
+    apr_pool_t *p = ix->r->pool;
+
+    if (conf->title) {
+        putf(ix, "<h2>%s</h2>\n<p class=\"url\"><a href=\"%s\">%s</a></p>\n",
+             h(p, conf->title), href, h(p, path));
+    }
+    else {
+        putf(ix, "<h2><a href=\"%s\">%s</a></h2>\n", href, h(p, path));
+    }
+    if (conf->description) {
+        putf(ix, "<p class=\"desc\">%s</p>\n", h(p, conf->description));
+    }
+}
+
+/* The columns under the form, one line of name and type each: the
+ * header's label first where OrderStreamHeader renames the column. */
+static void html_columns(os_index *ix, const os_dir_conf *conf)
+{
+    apr_pool_t *p = ix->r->pool;
+    os_index_cols c;
+    int i;
+
+    columns(ix, conf, &c);
+    if (c.cols) {
+        put(ix, "<ul class=\"cols\" title=\"the columns of the file\">\n");
+    }
+    for (i = 0; c.cols && i < c.n; i++) {
+        const char *label = c.labels ? c.labels[i] : NULL;
+        put(ix, "<li>");
+        if (label && strcmp(label, c.cols[i].name)) {
+            putf(ix, "<span class=\"label\">%s</span> ", h(p, label));
+        }
+        putf(ix, "<code>%s</code> <span class=\"type\">%s</span></li>\n",
+             h(p, c.cols[i].name), h(p, c.cols[i].type));
+    }
+    if (c.cols) {
+        put(ix, "</ul>\n");
+    }
+    if (c.note) {
+        putf(ix, "<p class=\"nocols\">%s: %s.</p>\n",
+             c.cols ? "Note" : "Columns not shown", h(p, c.note));
+    }
+}
+
 static void html_export(os_index *ix, const char *path, const char *url,
                         const os_dir_conf *conf)
 {
@@ -380,7 +487,8 @@ static void html_export(os_index *ix, const char *path, const char *url,
     int i;
 
     os_config_params_rules(conf, &rules);
-    putf(ix, "<section>\n<h2><a href=\"%s\">%s</a></h2>\n", href, h(p, path));
+    put(ix, "<section>\n");
+    html_heading(ix, path, href, conf);
     html_about(ix, conf, &rules);
     putf(ix, "<form method=\"get\" action=\"%s\">\n", href);
     for (i = 0; conf->params && i < conf->params->nelts; i++) {
@@ -394,9 +502,9 @@ static void html_export(os_index *ix, const char *path, const char *url,
         html_preview(ix, &rules);
     }
     html_format(ix, conf);
-    put(ix,
-        "<button type=\"submit\">Download</button>\n</form>\n"
-        "</section>\n");
+    put(ix, "<button type=\"submit\">Download</button>\n</form>\n");
+    html_columns(ix, conf);
+    put(ix, "</section>\n");
 }
 
 static void html_page(os_index *ix)
@@ -441,6 +549,24 @@ static void json_formats(os_index *ix, const os_dir_conf *conf)
          os_format_name(os_config_format(conf)));
 }
 
+/* "columns": [{name, type, label}...] (null when unknown, and
+ * "columns_note" says why). */
+static void json_columns(os_index *ix, const os_dir_conf *conf)
+{
+    apr_pool_t *p = ix->r->pool;
+    os_index_cols c;
+    int i;
+
+    columns(ix, conf, &c);
+    put(ix, c.cols ? ",\"columns\":[" : ",\"columns\":null");
+    for (i = 0; c.cols && i < c.n; i++) {
+        putf(ix, "%s{\"name\":%s,\"type\":%s,\"label\":%s}", i ? "," : "",
+             js(p, c.cols[i].name), js(p, c.cols[i].type),
+             js(p, c.labels ? c.labels[i] : NULL));
+    }
+    putf(ix, "%s,\"columns_note\":%s", c.cols ? "]" : "", js(p, c.note));
+}
+
 static void json_export(os_index *ix, const char *path, const char *url,
                         const os_dir_conf *conf)
 {
@@ -450,7 +576,9 @@ static void json_export(os_index *ix, const char *path, const char *url,
 
     (void)path;
     os_config_params_rules(conf, &rules);
-    putf(ix, "%s{\"url\":%s,", ix->n ? ",\n" : "\n", js(p, url));
+    putf(ix, "%s{\"url\":%s,\"title\":%s,\"description\":%s,",
+         ix->n ? ",\n" : "\n", js(p, url), js(p, conf->title),
+         js(p, conf->description));
     json_formats(ix, conf);
     putf(ix, "\"filename\":%s,\"preview\":%s,\"max_limit\":%s,\"params\":[",
          conf->filename
@@ -470,7 +598,9 @@ static void json_export(os_index *ix, const char *path, const char *url,
             json_param(ix, d);
         }
     }
-    put(ix, "]}");
+    put(ix, "]");
+    json_columns(ix, conf);
+    put(ix, "}");
 }
 
 static void json_page(os_index *ix)
@@ -564,11 +694,15 @@ int os_index_handler(request_rec *r)
      * come from the subrequests; httpd drops the body of a HEAD. */
     ix.r = r;
     ix.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    ix.desc = os_describe_create(r);
     if (json) {
         json_page(&ix);
     }
     else {
         html_page(&ix);
     }
+    /* The page is whole: the connection, if a column description needed
+     * one, goes back before the page is sent. */
+    os_describe_done(ix.desc);
     return send_brigade(r, ix.bb);
 }

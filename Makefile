@@ -178,6 +178,8 @@ unit: $(UNIT)
 	        --errors-for-leak-kinds=definite $$u >/dev/null || exit 1; done
 	@echo "t/unit/test_metrics --print | promtool check metrics"
 	@t/unit/test_metrics --print | promtool check metrics
+	@echo "contrib/django: manage.py test shopsite (Django's test client)"
+	@cd contrib/django && /usr/bin/python3 -B manage.py test -v 0 shopsite
 	@$(MAKE) --no-print-directory fuzz-replay
 
 # ---- fuzzing: libFuzzer targets in t/fuzz (README, "Fuzzing") ----------

@@ -174,6 +174,8 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->min_rate != -1 ? add->min_rate_window : base->min_rate_window;
     conf->max_duration =
         add->max_duration != -1 ? add->max_duration : base->max_duration;
+    conf->token_keys = add->token_keys ? add->token_keys : base->token_keys;
+    conf->token = add->token ? add->token : base->token;
     return conf;
 }
 
@@ -309,6 +311,7 @@ void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules)
     rules->max_limit = conf->max_limit < 0 ? 0 : conf->max_limit;
     rules->decls = conf->params;
     rules->formats = os_config_formats(conf);
+    rules->token_param = conf->token ? conf->token->param : NULL;
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are
@@ -456,9 +459,12 @@ static const char *set_param(cmd_parms *cmd, void *dconf, int argc,
     const os_identity_value *expr = NULL;
     int i;
 
-    if (!err && d.expr) {
+    if (!err && (d.expr || d.claim)) {
         expr = os_identity_value_parse(
-            cmd, apr_pstrcat(cmd->pool, "expr=", d.expr, NULL), &err);
+            cmd,
+            d.expr ? apr_pstrcat(cmd->pool, "expr=", d.expr, NULL)
+                   : apr_pstrcat(cmd->pool, "claim=", d.claim, NULL),
+            &err);
         err = err ? apr_psprintf(cmd->pool, "%s: %s", d.name, err) : NULL;
     }
     if (err) {
@@ -488,7 +494,8 @@ static const char *set_setting(cmd_parms *cmd, void *dconf, const char *name,
                                const char *value)
 {
     os_dir_conf *conf = dconf;
-    os_param_decl text = { "value", OS_PARAM_TEXT, 0, NULL, 65536, NULL };
+    os_param_decl text = { "value", OS_PARAM_TEXT, 0, NULL, 65536, NULL,
+                           NULL };
     os_identity_setting s = { name, NULL };
     const char *err = os_identity_setting_name_check(name, cmd->pool), *ok;
     int i;
@@ -594,7 +601,7 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
 {
     os_dir_conf *conf = dconf;
     os_param_decl text = {
-        "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL, 255, NULL
+        "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL, 255, NULL, NULL
     };
     const char *c, *ok;
 
@@ -955,6 +962,12 @@ const command_rec os_config_cmds[] = {
                   "NAME VALUE|expr=EXPRESSION: set_config(NAME, value, "
                   "true) in the export's transaction; NAME a custom "
                   "setting such as shop.customer"),
+    AP_INIT_TAKE1("OrderStreamTokenKey", os_handoff_set_key, NULL, RSRC_CONF,
+                  "FILE: the keys of Django-signed tokens, one a line"),
+    AP_INIT_TAKE_ARGV("OrderStreamToken", os_handoff_set_token, NULL,
+                      OS_CONTEXT,
+                      "salt=SALT max-age=DURATION [param=NAME]: every "
+                      "request needs a Django-signed token"),
     AP_INIT_TAKE1("OrderStreamRole", set_role, NULL, OS_CONTEXT,
                   "ROLE|expr=EXPRESSION: the role the export's queries run "
                   "as (SET LOCAL ROLE)"),
@@ -1174,8 +1187,14 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     bad = check_level(ap_conftree, 0, ptemp);
     for (i = 0; os_sections && i < os_sections->nelts; i++) {
-        bad +=
-            check_section(APR_ARRAY_IDX(os_sections, i, os_dir_conf *), ptemp);
+        const os_dir_conf *c = APR_ARRAY_IDX(os_sections, i, os_dir_conf *);
+        const char *err = os_handoff_check(c, s, ptemp);
+        bad += check_section(c, ptemp);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                         OSLOGNO(00402) "%s: %s", c->location, err);
+            bad++;
+        }
     }
     if (bad) {
         return HTTP_INTERNAL_SERVER_ERROR;

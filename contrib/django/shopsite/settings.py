@@ -3,7 +3,8 @@
 SHOPSITE_DB: the SQLite file of Django's own tables (users, sessions);
 the orders stay in PostgreSQL, where Apache reads them.
 SHOPSITE_KEY_FILE: Apache's OrderStreamTokenKey file; its first line signs.
-SHOPSITE_EXPORT: the export's Location (default /shop/orders).
+SHOPSITE_EXPORT: the customer's export's Location (default /shop/orders);
+SHOPSITE_ALL_EXPORT: the staff's export of every order (default /shop/all).
 """
 import os
 
@@ -59,3 +60,4 @@ LOGIN_REDIRECT_URL = "orders"
 ORDERSTREAM_KEY = _first_key(os.environ.get("SHOPSITE_KEY_FILE"))
 ORDERSTREAM_SALT = "orderstream"
 SHOPSITE_EXPORT = os.environ.get("SHOPSITE_EXPORT", "/shop/orders")
+SHOPSITE_ALL_EXPORT = os.environ.get("SHOPSITE_ALL_EXPORT", "/shop/all")

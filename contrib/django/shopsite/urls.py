@@ -14,5 +14,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="login"),
          name="logout"),
     path("export/<str:fmt>/", views.export, name="export"),
+    path("export-all/<str:fmt>/", views.export_all, name="export_all"),
     path("ping/", views.ping, name="ping"),
 ]

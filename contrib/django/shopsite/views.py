@@ -29,6 +29,15 @@ def export(request, fmt):
     )
 
 
+@login_required
+def export_all(request, fmt):
+    """Every order of the shop, for the shop's staff."""
+    if not request.user.is_staff:
+        raise Http404("staff only")
+    return orderstream.handoff(request, settings.SHOPSITE_ALL_EXPORT,
+                               params={"format": fmt})
+
+
 def ping(request):
     """A page that needs no database: is a daemon thread free?"""
     return HttpResponse("pong\n", content_type="text/plain")

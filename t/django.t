@@ -20,6 +20,8 @@
 #   the next export runs as the pool's role with no setting left.
 # - The one-thread daemon answers another request while a hand-off
 #   download runs.
+# - Headless Chromium (t/bin/browser): log in on the site's form, click the
+#   Excel button; the workbook arrives and openpyxl reads the user's rows.
 use strict;
 use warnings;
 
@@ -35,7 +37,7 @@ use OrderStreamTest qw(copy_csv bind_sql psql_value psql_copy json_lines
                        location_sql error_log_size error_log_since
                        raw_start raw_read raw_close raw_result);
 
-plan tests => 46;
+plan tests => 50;
 
 my $dir = $ENV{OS_DJANGO_DIR}
     or die "OS_DJANGO_DIR is not set: run the suite with t/run\n";
@@ -323,4 +325,39 @@ for my $c (['/no/such/page', 'an ErrorDocument'],
         'the download has not ended when the daemon answered';
     close $fh;
     raw_close($c);
+}
+
+# --- 6. the site in headless Chromium --------------------------------------
+
+{
+    my $downloads = tempdir(CLEANUP => 1);
+    chmod 0755, $downloads;
+    my $u = $emails[1];
+    my @cmd = ('/usr/bin/python3',
+               File::Spec->catfile(Apache::Test::vars('t_dir'), 'bin', 'browser'),
+               "$base/app/login/?next=/app/",
+               '--set', '#id_username', $u, '--set', '#id_password', $password{$u},
+               '--submit', '#login', '--click', '#export-xlsx',
+               '--download-dir', $downloads, '--timeout', '60',
+               '--log', File::Spec->catfile(Apache::Test::vars('t_logs'),
+                                            'browser-django.log'));
+    open my $fh, '-|', @cmd or die "t/bin/browser: $!";
+    my $out = do { local $/; <$fh> };
+    close $fh;
+    is $?, 0, 'browser: logged in on the form and clicked Excel (t/logs/browser-django.log)';
+    my $r = eval { JSON::PP->new->decode($out) } || {};
+    like $r->{submitted}{title} // '', qr/my orders/i, 'browser: the login led to My orders';
+    my $d = $r->{download} || {};
+    is $d->{suggestedFilename} // '', 'my-orders.xlsx',
+        'browser: the workbook arrives as my-orders.xlsx';
+    my $w = eval { JSON::PP->new->decode(
+        scalar `/usr/bin/python3 "$reader" "$d->{path}"`) } || {};
+    my @rows = map { @{ $_->{rows} } } @{ $w->{sheets} || [] };
+    shift @rows;
+    my @got = map { ($_->[0][1] // '') . ' ' . ($_->[1][1] // '') } @rows;
+    my @want = map { my @c = split /\t/; "$c[0] $c[1]" }
+        split /\n/, psql_copy(bind_sql($sql, q_literal($u)), 'FORMAT text');
+    ok @got && "@got" eq "@want",
+        "browser: openpyxl reads ${u}'s rows in it (" . scalar(@got) . ')'
+        or diag "got @got; want @want";
 }

@@ -494,8 +494,9 @@ static const char *set_setting(cmd_parms *cmd, void *dconf, const char *name,
                                const char *value)
 {
     os_dir_conf *conf = dconf;
-    os_param_decl text = { "value", OS_PARAM_TEXT, 0, NULL, 65536, NULL,
-                           NULL };
+    os_param_decl text = {
+        "value", OS_PARAM_TEXT, 0, NULL, 65536, NULL, NULL
+    };
     os_identity_setting s = { name, NULL };
     const char *err = os_identity_setting_name_check(name, cmd->pool), *ok;
     int i;
@@ -541,6 +542,20 @@ static const char *set_role(cmd_parms *cmd, void *dconf, const char *arg)
     }
     conf->role = v;
     return NULL;
+}
+
+/* OrderStreamTokenKey FILE: server config or virtual host only (RSRC_CONF:
+ * a <Location> of its own would let whoever writes one section mint
+ * tokens for another's exports); its sections inherit it. */
+static const char *set_token_key(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return os_handoff_read_keys(cmd, arg, &((os_dir_conf *)dconf)->token_keys);
+}
+
+static const char *set_token(cmd_parms *cmd, void *dconf, int argc,
+                             char *const argv[])
+{
+    return os_handoff_parse(cmd, argc, argv, &((os_dir_conf *)dconf)->token);
 }
 
 /* RAW_ARGS rather than TAKE_ARGV: httpd's argument loop stops at the first
@@ -962,10 +977,9 @@ const command_rec os_config_cmds[] = {
                   "NAME VALUE|expr=EXPRESSION: set_config(NAME, value, "
                   "true) in the export's transaction; NAME a custom "
                   "setting such as shop.customer"),
-    AP_INIT_TAKE1("OrderStreamTokenKey", os_handoff_set_key, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("OrderStreamTokenKey", set_token_key, NULL, RSRC_CONF,
                   "FILE: the keys of Django-signed tokens, one a line"),
-    AP_INIT_TAKE_ARGV("OrderStreamToken", os_handoff_set_token, NULL,
-                      OS_CONTEXT,
+    AP_INIT_TAKE_ARGV("OrderStreamToken", set_token, NULL, OS_CONTEXT,
                       "salt=SALT max-age=DURATION [param=NAME]: every "
                       "request needs a Django-signed token"),
     AP_INIT_TAKE1("OrderStreamRole", set_role, NULL, OS_CONTEXT,
@@ -1168,6 +1182,33 @@ static int any_sql(const ap_directive_t *first)
     return 0;
 }
 
+/* A section with OrderStreamToken whose server (or the main server) has
+ * no OrderStreamTokenKey could only answer 500. */
+static int check_token_key(const os_dir_conf *conf, server_rec *main)
+{
+    server_rec *s[2] = { conf->server, main };
+    const os_dir_conf *d;
+    int i;
+
+    if (!conf->token || conf->token_keys) {
+        return 0;
+    }
+    for (i = 0; i < 2; i++) {
+        d = s[i]
+            ? ap_get_module_config(s[i]->lookup_defaults, &orderstream_module)
+            : NULL;
+        if (d && d->token_keys) {
+            return 0;
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                 OSLOGNO(00402) "%s: OrderStreamToken: no "
+                                "OrderStreamTokenKey in this server or "
+                                "virtual host",
+                 conf->location);
+    return 1;
+}
+
 int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
@@ -1188,13 +1229,8 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     bad = check_level(ap_conftree, 0, ptemp);
     for (i = 0; os_sections && i < os_sections->nelts; i++) {
         const os_dir_conf *c = APR_ARRAY_IDX(os_sections, i, os_dir_conf *);
-        const char *err = os_handoff_check(c, s, ptemp);
         bad += check_section(c, ptemp);
-        if (err) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
-                         OSLOGNO(00402) "%s: %s", c->location, err);
-            bad++;
-        }
+        bad += check_token_key(c, s);
     }
     if (bad) {
         return HTTP_INTERNAL_SERVER_ERROR;

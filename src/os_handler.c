@@ -886,10 +886,10 @@ int os_handler(request_rec *r)
     os_identity_private(r, conf);
     /* The Django hand-off's token first: nothing is read for a request
      * that may not have the export. */
-    if ((status = os_handoff_admit(r, conf, &err)) != OK) {
-        return status == HTTP_INTERNAL_SERVER_ERROR
-            ? status
-            : refuse(r, status, err);
+    if ((status = os_handoff_admit(r, conf->token, conf->token_keys, &err))
+        != OK) {
+        return status == HTTP_INTERNAL_SERVER_ERROR ? status
+                                                    : refuse(r, status, err);
     }
     os_config_params_rules(conf, &rules);
     err = os_params_parse(r->args, &rules, &params, r->pool);

@@ -26,10 +26,9 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_config.h>
-#include <http_main.h>
 
-#include "os_config.h"
 #include "os_handoff.h"
+#include "os_params.h"
 #include "os_token.h"
 
 /* Where a verified token's claims are kept on r->pool. */
@@ -41,27 +40,20 @@
 
 /* ---- directives -------------------------------------------------------- */
 
-const char *os_handoff_set_key(cmd_parms *cmd, void *dconf, const char *file)
+const char *os_handoff_read_keys(cmd_parms *cmd, const char *file,
+                                 const apr_array_header_t **keys)
 {
-    os_dir_conf *conf = dconf;
-    apr_array_header_t *keys;
-    const char *path, *err;
+    apr_array_header_t *read;
+    const char *path = ap_server_root_relative(cmd->pool, file), *err;
 
-    /* Keys are the server's: a <Location> of its own would let whoever
-     * writes one section's config mint tokens for another's exports. */
-    if (cmd->path) {
-        return "OrderStreamTokenKey: only in the server config or a "
-               "<VirtualHost>";
-    }
-    path = ap_server_root_relative(cmd->pool, file);
     if (!path) {
         return apr_psprintf(cmd->pool, "OrderStreamTokenKey: bad path %s",
                             file);
     }
-    if ((err = os_token_keys_read(path, &keys, cmd->pool)) != NULL) {
+    if ((err = os_token_keys_read(path, &read, cmd->pool)) != NULL) {
         return apr_pstrcat(cmd->pool, "OrderStreamTokenKey: ", err, NULL);
     }
-    conf->token_keys = keys;
+    *keys = read;
     return NULL;
 }
 
@@ -72,8 +64,9 @@ static apr_int64_t max_age(const char *v)
     static const struct {
         const char *unit;
         apr_int64_t seconds;
-    } units[] = { { "", 1 }, { "s", 1 }, { "min", 60 }, { "h", 3600 },
-                  { "d", 86400 } };
+    } units[] = {
+        { "", 1 }, { "s", 1 }, { "min", 60 }, { "h", 3600 }, { "d", 86400 }
+    };
     char *end;
     apr_int64_t n;
     apr_size_t i;
@@ -93,8 +86,8 @@ static apr_int64_t max_age(const char *v)
     return 0;
 }
 
-const char *os_handoff_set_token(cmd_parms *cmd, void *dconf, int argc,
-                                 char *const argv[])
+const char *os_handoff_parse(cmd_parms *cmd, int argc, char *const argv[],
+                             const os_handoff_conf **out)
 {
     os_handoff_conf *t = apr_pcalloc(cmd->pool, sizeof(*t));
     int i;
@@ -130,40 +123,7 @@ const char *os_handoff_set_token(cmd_parms *cmd, void *dconf, int argc,
     if (!t->salt || !t->max_age) {
         return "OrderStreamToken: give salt=SALT and max-age=DURATION";
     }
-    ((os_dir_conf *)dconf)->token = t;
-    return NULL;
-}
-
-/* The keys that apply to conf: its own (inherited from its server's
- * config), else the main server's. */
-static const apr_array_header_t *keys_of(const os_dir_conf *conf,
-                                         server_rec *main)
-{
-    const os_dir_conf *d;
-
-    if (conf->token_keys) {
-        return conf->token_keys;
-    }
-    d = conf->server ? ap_get_module_config(conf->server->lookup_defaults,
-                                            &orderstream_module)
-                     : NULL;
-    if (d && d->token_keys) {
-        return d->token_keys;
-    }
-    d = main ? ap_get_module_config(main->lookup_defaults,
-                                    &orderstream_module)
-             : NULL;
-    return d ? d->token_keys : NULL;
-}
-
-const char *os_handoff_check(const os_dir_conf *conf, server_rec *main,
-                             apr_pool_t *p)
-{
-    (void)p;
-    if (conf->token && !keys_of(conf, main)) {
-        return "OrderStreamToken: no OrderStreamTokenKey in this server or "
-               "virtual host";
-    }
+    *out = t;
     return NULL;
 }
 
@@ -175,8 +135,8 @@ typedef struct find_token {
     int count;
 } find_token;
 
-static const char *token_pair(const char *name, const char *value,
-                              void *ctx, apr_pool_t *p)
+static const char *token_pair(const char *name, const char *value, void *ctx,
+                              apr_pool_t *p)
 {
     find_token *f = ctx;
 
@@ -188,18 +148,18 @@ static const char *token_pair(const char *name, const char *value,
     return NULL;
 }
 
-int os_handoff_admit(request_rec *r, const os_dir_conf *conf,
-                     const char **msg)
+int os_handoff_admit(request_rec *r, const os_handoff_conf *token,
+                     const apr_array_header_t *keys, const char **msg)
 {
     find_token f = { NULL, NULL, 0 };
     os_token_rules rules;
     os_token_result res;
     apr_hash_t *claims;
 
-    if (!conf->token) {
+    if (!token) {
         return OK;
     }
-    rules.keys = keys_of(conf, ap_server_conf);
+    rules.keys = keys;
     if (!rules.keys) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       OSLOGNO(00400) "%s: OrderStreamToken without "
@@ -207,12 +167,12 @@ int os_handoff_admit(request_rec *r, const os_dir_conf *conf,
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    f.name = conf->token->param;
+    f.name = token->param;
     /* A badly escaped query string leaves the token unread: a 403 here,
      * the same 400 as ever once a token is valid. */
     os_params_each(r->args, token_pair, &f, r->pool);
-    rules.salt = conf->token->salt;
-    rules.max_age = conf->token->max_age;
+    rules.salt = token->salt;
+    rules.max_age = token->max_age;
     rules.export = r->uri;
     if (f.count > 1) {
         res = OS_TOKEN_REFUSED;

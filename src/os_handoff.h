@@ -8,8 +8,6 @@
 #include <http_config.h>
 #include <httpd.h>
 
-struct os_dir_conf;
-
 /* One OrderStreamToken. */
 typedef struct os_handoff_conf {
     const char *salt;
@@ -17,28 +15,26 @@ typedef struct os_handoff_conf {
     const char *param;   /* the query-string parameter: "token" */
 } os_handoff_conf;
 
-/* OrderStreamTokenKey FILE (server config or virtual host): the keys,
- * read now; the config test fails on a missing, empty or
- * world-readable file. */
-const char *os_handoff_set_key(cmd_parms *cmd, void *dconf, const char *file);
+/* OrderStreamTokenKey FILE: the keys, read now into *keys (the config
+ * test fails on a missing, empty or world-readable file). Returns NULL,
+ * or the message naming the directive. */
+const char *os_handoff_read_keys(cmd_parms *cmd, const char *file,
+                                 const apr_array_header_t **keys);
 
-/* OrderStreamToken salt=SALT max-age=DURATION [param=NAME]. */
-const char *os_handoff_set_token(cmd_parms *cmd, void *dconf, int argc,
-                                 char *const argv[]);
+/* OrderStreamToken salt=SALT max-age=DURATION [param=NAME] into *out.
+ * Returns NULL, or the message naming the directive. */
+const char *os_handoff_parse(cmd_parms *cmd, int argc, char *const argv[],
+                             const os_handoff_conf **out);
 
-/* For the config test: NULL, or why conf's OrderStreamToken cannot work
- * (no OrderStreamTokenKey for its server, nor main's). */
-const char *os_handoff_check(const struct os_dir_conf *conf, server_rec *main,
-                             apr_pool_t *p);
-
-/* Before anything else of a request to an export with OrderStreamToken:
- * verifies its token and keeps the claims for os_handoff_claim. Returns
- * OK (no OrderStreamToken, or a valid token); HTTP_FORBIDDEN or HTTP_GONE
- * with *msg the one line for the client (logged here, without the
- * token); HTTP_INTERNAL_SERVER_ERROR when the config cannot verify
- * (logged). */
-int os_handoff_admit(request_rec *r, const struct os_dir_conf *conf,
-                     const char **msg);
+/* Before anything else of a request to an export with OrderStreamToken
+ * (token; NULL: none), whose server's OrderStreamTokenKey gave keys
+ * (NULL: none, a 500): verifies its token and keeps the claims for
+ * os_handoff_claim. Returns OK (no OrderStreamToken, or a valid token);
+ * HTTP_FORBIDDEN or HTTP_GONE with *msg the one line for the client (logged
+ * here, without the token); HTTP_INTERNAL_SERVER_ERROR when the config cannot
+ * verify (logged). */
+int os_handoff_admit(request_rec *r, const os_handoff_conf *token,
+                     const apr_array_header_t *keys, const char **msg);
 
 /* The claim named key of r's verified token, as text; NULL when there is
  * no such claim (or it is null) or no verified token. */

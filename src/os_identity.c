@@ -184,7 +184,7 @@ const char *os_identity_setting_name_check(const char *name, apr_pool_t *p)
 
 const char *os_identity_role_check(const char *role, apr_pool_t *p)
 {
-    os_param_decl text = { "role",      OS_PARAM_TEXT, 0, NULL,
+    os_param_decl text = { "role",      OS_PARAM_TEXT, 0,   NULL,
                            OS_ROLE_MAX, NULL,          NULL };
     const char *ok;
 
@@ -307,7 +307,7 @@ static int resolve_settings(request_rec *r, const os_dir_conf *conf,
     for (i = 0; i < n; i++) {
         const os_identity_setting *s =
             &APR_ARRAY_IDX(conf->settings, i, os_identity_setting);
-        os_param_decl text = { s->name,        OS_PARAM_TEXT, 0, NULL,
+        os_param_decl text = { s->name,        OS_PARAM_TEXT, 0,   NULL,
                                OS_SETTING_MAX, NULL,          NULL };
         const char *v;
         if ((status = eval(r, id, s->value, &v, msg)) != OK) {

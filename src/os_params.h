@@ -20,8 +20,8 @@ typedef enum {
 } os_param_type;
 
 /* One "OrderStreamParam NAME TYPE [required | default=VALUE]
- * [maxlength=N] [expr=EXPRESSION | claim=KEY]"; the Nth declaration of a Location
- * binds to $N. */
+ * [maxlength=N] [expr=EXPRESSION | claim=KEY]"; the Nth declaration of a
+ * Location binds to $N. */
 typedef struct os_param_decl {
     const char *name;
     os_param_type type;

@@ -192,7 +192,7 @@ static int b62_decode(const char *s, apr_size_t n, apr_int64_t *out)
             return 0;
         }
         if (v > (APR_UINT64_C(0x7fffffffffffffff) - (apr_uint64_t)(d - b62))
-                    / 62) {
+                / 62) {
             return 0;
         }
         v = v * 62 + (apr_uint64_t)(d - b62);
@@ -224,9 +224,9 @@ const char *os_token_signature(const char *value, apr_size_t len,
 
 /* Whether sig is the signature of value under any of rules->keys. Every
  * key is tried, whatever the earlier ones gave. */
-static int signed_by_a_key(const char *value, apr_size_t len,
-                           const char *sig, apr_size_t siglen,
-                           const os_token_rules *rules, apr_pool_t *p)
+static int signed_by_a_key(const char *value, apr_size_t len, const char *sig,
+                           apr_size_t siglen, const os_token_rules *rules,
+                           apr_pool_t *p)
 {
     int i, match = 0;
 
@@ -234,9 +234,9 @@ static int signed_by_a_key(const char *value, apr_size_t len,
         return 0; /* Django's is always 43: the length is no secret */
     }
     for (i = 0; i < rules->keys->nelts; i++) {
-        const char *want = os_token_signature(
-            value, len, rules->salt,
-            APR_ARRAY_IDX(rules->keys, i, const char *), p);
+        const char *want =
+            os_token_signature(value, len, rules->salt,
+                               APR_ARRAY_IDX(rules->keys, i, const char *), p);
         match |= want && !CRYPTO_memcmp(want, sig, OS_TOKEN_SIG_LEN);
     }
     return match;
@@ -288,7 +288,8 @@ static const char *read_claims(const char *b64, apr_size_t n,
     apr_size_t len;
     json_error_t jerr;
     json_t *root, *v;
-    const char *name, *err = NULL, *export;
+    const char *err = NULL, *export;
+    void *it;
 
     if (n && *b64 == '.') {
         return "a compressed token (sign without compress=True)";
@@ -302,8 +303,11 @@ static const char *read_claims(const char *b64, apr_size_t n,
         goto done;
     }
     *claims = apr_hash_make(p);
-    json_object_foreach (root, name, v) {
-        if ((err = claim(*claims, name, v, p)) != NULL) {
+    for (it = json_object_iter(root); it;
+         it = json_object_iter_next(root, it)) {
+        err = claim(*claims, json_object_iter_key(it),
+                    json_object_iter_value(it), p);
+        if (err) {
             goto done;
         }
     }
@@ -328,10 +332,9 @@ done:
 
 /* ---- the token --------------------------------------------------------- */
 
-os_token_result os_token_verify(const char *token,
-                                const os_token_rules *rules, apr_time_t now,
-                                apr_hash_t **claims, const char **why,
-                                apr_pool_t *p)
+os_token_result os_token_verify(const char *token, const os_token_rules *rules,
+                                apr_time_t now, apr_hash_t **claims,
+                                const char **why, apr_pool_t *p)
 {
     const char *sig, *ts;
     apr_size_t len = token ? strlen(token) : 0;
@@ -348,9 +351,9 @@ os_token_result os_token_verify(const char *token,
         return OS_TOKEN_REFUSED;
     }
     sig = strrchr(token, ':');
-    if (!sig || !signed_by_a_key(token, (apr_size_t)(sig - token), sig + 1,
-                                 len - (apr_size_t)(sig - token) - 1, rules,
-                                 p)) {
+    if (!sig
+        || !signed_by_a_key(token, (apr_size_t)(sig - token), sig + 1,
+                            len - (apr_size_t)(sig - token) - 1, rules, p)) {
         *why = "the token's signature does not verify";
         return OS_TOKEN_REFUSED;
     }

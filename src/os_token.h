@@ -52,10 +52,9 @@ typedef enum {
  * members are left out). Otherwise *why says what is wrong, in a few
  * words for the client and the log, never quoting the token. The
  * signature is compared in constant time, as the text Django writes. */
-os_token_result os_token_verify(const char *token,
-                                const os_token_rules *rules, apr_time_t now,
-                                apr_hash_t **claims, const char **why,
-                                apr_pool_t *p);
+os_token_result os_token_verify(const char *token, const os_token_rules *rules,
+                                apr_time_t now, apr_hash_t **claims,
+                                const char **why, apr_pool_t *p);
 
 /* Django's signature of value (bytes "PAYLOAD:TS") with key and salt:
  * base64url, no padding, 43 characters. */

@@ -22,6 +22,7 @@
 #   download runs.
 # - Headless Chromium (t/bin/browser): log in on the site's form, click the
 #   Excel button; the workbook arrives and openpyxl reads the user's rows.
+# - The config test of OrderStreamTokenKey, OrderStreamToken and claim=.
 use strict;
 use warnings;
 
@@ -35,9 +36,10 @@ use Time::HiRes ();
 use URI::Escape qw(uri_escape);
 use OrderStreamTest qw(copy_csv bind_sql psql_value psql_copy json_lines
                        location_sql error_log_size error_log_since
-                       raw_start raw_read raw_close raw_result);
+                       raw_start raw_read raw_close raw_result
+                       httpd_config_test);
 
-plan tests => 50;
+plan tests => 61;
 
 my $dir = $ENV{OS_DJANGO_DIR}
     or die "OS_DJANGO_DIR is not set: run the suite with t/run\n";
@@ -360,4 +362,59 @@ for my $c (['/no/such/page', 'an ErrorDocument'],
     ok @got && "@got" eq "@want",
         "browser: openpyxl reads ${u}'s rows in it (" . scalar(@got) . ')'
         or diag "got @got; want @want";
+}
+
+# --- 7. the config test ------------------------------------------------------
+
+{
+    my $kdir = tempdir(DIR => Apache::Test::vars('t_dir') . '/tmp', CLEANUP => 1);
+    my %file = (good => "k1\nk2\n", empty => "\n\n", open => "k1\n");
+    for my $n (keys %file) {
+        open my $fh, '>', "$kdir/$n" or die $!;
+        print $fh $file{$n};
+        close $fh;
+        chmod $n eq 'open' ? 0644 : 0600, "$kdir/$n";
+    }
+    my $export = "SetHandler orderstream\n"
+        . "OrderStreamToken salt=s max-age=7d\n"
+        . "OrderStreamParam email text claim=email required\n"
+        . "OrderStreamRole claim=role\n"
+        . "OrderStreamSetting shop.customer claim=email\n"
+        . "OrderStreamSQL \"SELECT \$1::text\"\n";
+    my ($rc, $out) = httpd_config_test(server => "OrderStreamTokenKey $kdir/good",
+                                       location => $export);
+    ok $rc == 0 && $out =~ /Syntax OK/, 'a token export with claims passes'
+        or diag $out;
+    for my $c (
+        [ 'a missing key file', "OrderStreamTokenKey $kdir/none", $export,
+          qr/OrderStreamTokenKey: cannot read \Q$kdir\E\/none/ ],
+        [ 'an empty key file', "OrderStreamTokenKey $kdir/empty", $export,
+          qr/OrderStreamTokenKey: \Q$kdir\E\/empty: no key in it/ ],
+        [ 'a key file others may read', "OrderStreamTokenKey $kdir/open", $export,
+          qr/OrderStreamTokenKey: \Q$kdir\E\/open may be read or written by others/ ],
+        [ 'OrderStreamTokenKey in a Location', '',
+          "OrderStreamTokenKey $kdir/good\n$export",
+          qr/OrderStreamTokenKey not allowed in <Location> context/ ],
+        [ 'no OrderStreamTokenKey', '', $export,
+          qr/OS00402: \/x: OrderStreamToken: no OrderStreamTokenKey/ ],
+        [ 'OrderStreamToken without max-age', "OrderStreamTokenKey $kdir/good",
+          "OrderStreamToken salt=s\n",
+          qr/OrderStreamToken: give salt=SALT and max-age=DURATION/ ],
+        [ 'a max-age past 31 days', "OrderStreamTokenKey $kdir/good",
+          "OrderStreamToken salt=s max-age=32d\n",
+          qr/OrderStreamToken: max-age=32d is not a duration/ ],
+        [ 'an unknown option', "OrderStreamTokenKey $kdir/good",
+          "OrderStreamToken salt=s max-age=1h key=x\n",
+          qr/OrderStreamToken: "key=x" is not an option/ ],
+        [ 'claim= without a key', "OrderStreamTokenKey $kdir/good",
+          "OrderStreamParam email text claim=\n",
+          qr/OrderStreamParam: email: claim= needs a key/ ],
+        [ 'OrderStreamRole claim= without a key', "OrderStreamTokenKey $kdir/good",
+          "OrderStreamRole claim=\n", qr/OrderStreamRole: claim= needs a key/ ],
+    ) {
+        my ($name, $server, $location, $want) = @$c;
+        ($rc, $out) = httpd_config_test(server => $server, location => $location);
+        ok $rc != 0 && $out =~ $want, "the config test fails: $name"
+            or diag $out;
+    }
 }

@@ -44,8 +44,8 @@ static os_token_result verify(const char *token, const char *salt,
 {
     os_token_rules rules = { salt, 60, EXPORT, keys };
 
-    return os_token_verify(token, &rules, apr_time_from_sec(NOW), claims,
-                           why, p);
+    return os_token_verify(token, &rules, apr_time_from_sec(NOW), claims, why,
+                           p);
 }
 
 /* The general properties of any answer. */
@@ -123,8 +123,7 @@ static void as_payload(const uint8_t *data, size_t size, apr_pool_t *p)
         FUZZ_CHECK(verify(token, SALT, &claims, &why, p) == OS_TOKEN_REFUSED);
         *last = was;
     }
-    FUZZ_CHECK(verify(apr_pstrcat(p, token, "A", NULL), SALT, &claims, &why,
-                      p)
+    FUZZ_CHECK(verify(apr_pstrcat(p, token, "A", NULL), SALT, &claims, &why, p)
                == OS_TOKEN_REFUSED);
     FUZZ_CHECK(verify(token, "other", &claims, &why, p) == OS_TOKEN_REFUSED);
 }

@@ -18,14 +18,13 @@
 static apr_pool_t *pool;
 static apr_array_header_t *keys;
 
-static os_token_result check(const char *token, int after,
-                             apr_hash_t **claims, const char **why)
+static os_token_result check(const char *token, int after, apr_hash_t **claims,
+                             const char **why)
 {
     os_token_rules rules = { TV_SALT, TV_MAX_AGE, TV_EXPORT, keys };
 
-    return os_token_verify(token, &rules,
-                           apr_time_from_sec(TV_T + after), claims, why,
-                           pool);
+    return os_token_verify(token, &rules, apr_time_from_sec(TV_T + after),
+                           claims, why, pool);
 }
 
 static void vectors(void)
@@ -47,8 +46,7 @@ static void vectors(void)
         if (tvs[i].claim && got == OS_TOKEN_VALID) {
             v = apr_hash_get(claims, tvs[i].claim, APR_HASH_KEY_STRING);
             ok(v && !strcmp(v, tvs[i].value),
-               apr_psprintf(pool, "%s: claim %s", tvs[i].name,
-                            tvs[i].claim));
+               apr_psprintf(pool, "%s: claim %s", tvs[i].name, tvs[i].claim));
         }
         ok(!why || !strstr(why, tvs[i].token),
            apr_psprintf(pool, "%s: the reason never quotes the token",
@@ -108,15 +106,14 @@ static void tampering(void)
        "the signature alone");
     for (i = 0; i < n; i++) {
         if (t[i] == ':') {
-            ok(check(apr_pstrcat(pool, apr_pstrndup(pool, t, i), "::",
-                                 t + i + 1, NULL),
+            ok(check(apr_pstrcat(pool, apr_pstrndup(pool, t, i),
+                                 "::", t + i + 1, NULL),
                      0, &claims, &why)
                    == OS_TOKEN_REFUSED,
                "a doubled separator");
         }
     }
-    ok(check(apr_pstrcat(pool, apr_pstrndup(pool, t, OS_TOKEN_MAX), "x",
-                         NULL),
+    ok(check(apr_pstrcat(pool, apr_pstrndup(pool, t, OS_TOKEN_MAX), "x", NULL),
              0, &claims, &why)
            == OS_TOKEN_REFUSED,
        "too long");
@@ -130,9 +127,9 @@ static void encoders(void)
 
     ok(!strncmp(os_token_b62(TV_T, pool), ts, 6), "base62 of T");
     ok(!strcmp(os_token_b62(0, pool), "0"), "base62 of 0");
-    ok(!strcmp(os_token_signature(t, (apr_size_t)(sig - t), TV_SALT, TV_K1,
-                                  pool),
-               sig + 1),
+    ok(!strcmp(
+           os_token_signature(t, (apr_size_t)(sig - t), TV_SALT, TV_K1, pool),
+           sig + 1),
        "the signature Django made");
     ok(!strcmp(os_token_b64url("\xfb\xff", 2, pool), "-_8"),
        "base64url alphabet, no padding");

@@ -18,6 +18,8 @@
  *
  * The token is never logged: it is a bearer credential for as long as it
  * lives (README, the LogFormat advice for %r).
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
  */
 #include "os_private.h"
 

@@ -1,7 +1,10 @@
 /* os_handoff.h: an export handed over by a Django view, with a token in
  * Django's own signed format (os_token.c): OrderStreamTokenKey,
  * OrderStreamToken, and the claims that OrderStreamParam, OrderStreamRole
- * and OrderStreamSetting read with claim=KEY. */
+ * and OrderStreamSetting read with claim=KEY.
+ *
+ * Layer export: may call its own layer and base, db, deliver, render.
+ */
 #ifndef OS_HANDOFF_H
 #define OS_HANDOFF_H
 

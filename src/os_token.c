@@ -26,6 +26,8 @@
  * only shorten the Location's max-age; the timestamp must not be more
  * than OS_TOKEN_SKEW ahead of our clock, and not older than the max-age
  * (Django's own rule: age > max_age is expired).
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
  */
 #include "os_token.h"
 

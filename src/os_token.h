@@ -1,6 +1,9 @@
 /* os_token.h: Django's signed values (django.core.signing.dumps), verified.
  * Needs only APR, OpenSSL's libcrypto and jansson: no httpd, so that the
- * unit tests and the fuzz target run it as the module does. */
+ * unit tests and the fuzz target run it as the module does.
+ *
+ * Layer base, the ground floor: calls nothing else of the module's.
+ */
 #ifndef OS_TOKEN_H
 #define OS_TOKEN_H
 

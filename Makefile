@@ -14,7 +14,8 @@
 #                 (not in make test; results in .bench/results-latest.txt)
 #   make bench/xlsx_writer  the XLSX writer alone (bench/xlsx_writer.c)
 #   make asan     the Apache::Test suite against an AddressSanitizer build
-#   make fuzz     each libFuzzer target of t/fuzz for FUZZ_SECONDS (60)
+#   make fuzz     each libFuzzer target of t/fuzz for FUZZ_SECONDS (60);
+#                 FUZZ_TARGET=NAME for one
 #   make clean    remove build output (keeps the demo's data)
 
 APXS    ?= $(shell command -v apxs 2>/dev/null || command -v apxs2 2>/dev/null || echo apxs)
@@ -51,7 +52,8 @@ APXS_CFLAGS := $(addprefix -Wc$(comma),$(WARN) -std=gnu99) $(SRC_INC) -I$(PG_INC
 all: $(MODULE)
 
 $(MODULE): $(SRCS) $(HDRS) Makefile
-	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq -larchive -lz
+	$(APXS) -c -o mod_orderstream.la $(APXS_CFLAGS) $(SRCS) -lpq -larchive -lz \
+	    -lcrypto -ljansson
 
 # DESTDIR: apxs has none, so its LIBEXECDIR is redirected under it.
 # On Debian (mods-available exists) orderstream.load, which says
@@ -167,8 +169,15 @@ bench/xlsx_writer: bench/xlsx_writer.c $(XLSX_SRCS) $(XLSX_HDRS) \
 	    -o $@ bench/xlsx_writer.c $(XLSX_SRCS) $(call src,os_csv.c) \
 	    $(shell $(APR_CONFIG) --link-ld) -larchive -lz
 
+# Django's signed tokens, against vectors Django made (token_vectors.py).
+t/unit/test_token: t/unit/test_token.c t/unit/token_vectors.h \
+	    $(call src,os_token.c os_token.h) t/unit/unit.h
+	$(CC) $(WARN) $(SRC_INC) -O2 -g $(shell $(APR_CONFIG) --cppflags --includes) \
+	    -o $@ t/unit/test_token.c $(call src,os_token.c) \
+	    $(shell $(APR_CONFIG) --link-ld) -lcrypto -ljansson
+
 UNIT := t/unit/test_csv t/unit/test_params t/unit/test_sql t/unit/test_format \
-	t/unit/test_xlsx t/unit/test_metrics t/unit/test_pace
+	t/unit/test_xlsx t/unit/test_metrics t/unit/test_pace t/unit/test_token
 # Leaks count as errors: the XLSX writer's pool cleanup must free
 # libarchive's and zlib's malloc'd state when a download is abandoned.
 # test_metrics --print is a scrape as the module writes it: promtool
@@ -179,6 +188,8 @@ unit: $(UNIT)
 	        --errors-for-leak-kinds=definite $$u >/dev/null || exit 1; done
 	@echo "t/unit/test_metrics --print | promtool check metrics"
 	@t/unit/test_metrics --print | promtool check metrics
+	@echo "contrib/django: manage.py test shopsite (Django's test client)"
+	@cd contrib/django && /usr/bin/python3 -B manage.py test -v 0 shopsite
 	@$(MAKE) --no-print-directory fuzz-replay
 
 # ---- fuzzing: libFuzzer targets in t/fuzz (README, "Fuzzing") ----------
@@ -217,6 +228,7 @@ $(eval $(call fuzz_target,csv,$(call src,os_csv.c)))
 $(eval $(call fuzz_target,tsv,$(call src,os_format.c)))
 $(eval $(call fuzz_target,json,$(call src,os_format.c)))
 $(eval $(call fuzz_target,xlsx,$(call src,os_xlsx_cell.c os_utf8.c os_date.c)))
+$(eval $(call fuzz_target,token,$(call src,os_token.c),-lcrypto -ljansson))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
 
 # The committed inputs of target $$t (seeds and regression inputs), as
@@ -241,8 +253,9 @@ fuzz-replay: $(FUZZ_BINS)
 # inputs and the corpus grown by earlier runs ($(FUZZ_DIR)/corpus, where
 # new inputs go). Crash inputs land in $(FUZZ_DIR)/crashes/NAME/; the run
 # goes on with the next target and fails at the end.
+# FUZZ_TARGET=NAME runs that one only (make fuzz FUZZ_TARGET=token).
 fuzz: deps $(FUZZ_BINS)
-	@failed=; for t in $(FUZZ_TARGETS); do \
+	@failed=; for t in $(or $(FUZZ_TARGET),$(FUZZ_TARGETS)); do \
 	    mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes/$$t \
 	        $(FUZZ_DIR)/log; \
 	    log=$(FUZZ_DIR)/log/fuzz-$$t.log; \

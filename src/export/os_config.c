@@ -179,6 +179,8 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->min_rate != -1 ? add->min_rate_window : base->min_rate_window;
     conf->max_duration =
         add->max_duration != -1 ? add->max_duration : base->max_duration;
+    conf->token_keys = add->token_keys ? add->token_keys : base->token_keys;
+    conf->token = add->token ? add->token : base->token;
     return conf;
 }
 
@@ -331,6 +333,7 @@ void os_config_params_rules(const os_dir_conf *conf, os_params_rules *rules)
     rules->max_limit = conf->max_limit < 0 ? 0 : conf->max_limit;
     rules->decls = conf->params;
     rules->formats = os_config_formats(conf);
+    rules->token_param = conf->token ? conf->token->param : NULL;
 }
 
 void os_config_identity(const os_dir_conf *conf, os_identity_spec *spec)
@@ -339,6 +342,7 @@ void os_config_identity(const os_dir_conf *conf, os_identity_spec *spec)
     spec->param_exprs = conf->param_exprs;
     spec->settings = conf->settings;
     spec->role = conf->role;
+    spec->token = conf->token != NULL;
 }
 
 /* mod_dbd registers its optional functions when it is loaded, so they are
@@ -486,9 +490,12 @@ static const char *set_param(cmd_parms *cmd, void *dconf, int argc,
     const os_identity_value *expr = NULL;
     int i;
 
-    if (!err && d.expr) {
+    if (!err && (d.expr || d.claim)) {
         expr = os_identity_value_parse(
-            cmd, apr_pstrcat(cmd->pool, "expr=", d.expr, NULL), &err);
+            cmd,
+            d.expr ? apr_pstrcat(cmd->pool, "expr=", d.expr, NULL)
+                   : apr_pstrcat(cmd->pool, "claim=", d.claim, NULL),
+            &err);
         err = err ? apr_psprintf(cmd->pool, "%s: %s", d.name, err) : NULL;
     }
     if (err) {
@@ -518,7 +525,9 @@ static const char *set_setting(cmd_parms *cmd, void *dconf, const char *name,
                                const char *value)
 {
     os_dir_conf *conf = dconf;
-    os_param_decl text = { "value", OS_PARAM_TEXT, 0, NULL, 65536, NULL };
+    os_param_decl text = {
+        "value", OS_PARAM_TEXT, 0, NULL, 65536, NULL, NULL
+    };
     os_identity_setting s = { name, NULL };
     const char *err = os_identity_setting_name_check(name, cmd->pool), *ok;
     int i;
@@ -564,6 +573,20 @@ static const char *set_role(cmd_parms *cmd, void *dconf, const char *arg)
     }
     conf->role = v;
     return NULL;
+}
+
+/* OrderStreamTokenKey FILE: server config or virtual host only (RSRC_CONF:
+ * a <Location> of its own would let whoever writes one section mint
+ * tokens for another's exports); its sections inherit it. */
+static const char *set_token_key(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    return os_handoff_read_keys(cmd, arg, &((os_dir_conf *)dconf)->token_keys);
+}
+
+static const char *set_token(cmd_parms *cmd, void *dconf, int argc,
+                             char *const argv[])
+{
+    return os_handoff_parse(cmd, argc, argv, &((os_dir_conf *)dconf)->token);
 }
 
 /* RAW_ARGS rather than TAKE_ARGV: httpd's argument loop stops at the first
@@ -624,7 +647,7 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
 {
     os_dir_conf *conf = dconf;
     os_param_decl text = {
-        "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL, 255, NULL
+        "OrderStreamFilename", OS_PARAM_TEXT, 0, NULL, 255, NULL, NULL
     };
     const char *c, *ok;
 
@@ -655,7 +678,7 @@ static const char *set_filename(cmd_parms *cmd, void *dconf, const char *arg)
 static const char *page_text(cmd_parms *cmd, const char *arg, int max)
 {
     const char *name = cmd->cmd->name, *ok, *c;
-    os_param_decl text = { name, OS_PARAM_TEXT, 0, NULL, max, NULL };
+    os_param_decl text = { name, OS_PARAM_TEXT, 0, NULL, max, NULL, NULL };
 
     if (!*arg) {
         return apr_pstrcat(cmd->pool, name, ": the text is empty", NULL);
@@ -1035,6 +1058,11 @@ const command_rec os_config_cmds[] = {
                   "NAME VALUE|expr=EXPRESSION: set_config(NAME, value, "
                   "true) in the export's transaction; NAME a custom "
                   "setting such as shop.customer"),
+    AP_INIT_TAKE1("OrderStreamTokenKey", set_token_key, NULL, RSRC_CONF,
+                  "FILE: the keys of Django-signed tokens, one a line"),
+    AP_INIT_TAKE_ARGV("OrderStreamToken", set_token, NULL, OS_CONTEXT,
+                      "salt=SALT max-age=DURATION [param=NAME]: every "
+                      "request needs a Django-signed token"),
     AP_INIT_TAKE1("OrderStreamRole", set_role, NULL, OS_CONTEXT,
                   "ROLE|expr=EXPRESSION: the role the export's queries run "
                   "as (SET LOCAL ROLE)"),
@@ -1240,6 +1268,33 @@ static int any_sql(const ap_directive_t *first)
     return 0;
 }
 
+/* A section with OrderStreamToken whose server (or the main server) has
+ * no OrderStreamTokenKey could only answer 500. */
+static int check_token_key(const os_dir_conf *conf, server_rec *main)
+{
+    server_rec *s[2] = { conf->server, main };
+    const os_dir_conf *d;
+    int i;
+
+    if (!conf->token || conf->token_keys) {
+        return 0;
+    }
+    for (i = 0; i < 2; i++) {
+        d = s[i]
+            ? ap_get_module_config(s[i]->lookup_defaults, &orderstream_module)
+            : NULL;
+        if (d && d->token_keys) {
+            return 0;
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                 OSLOGNO(00402) "%s: OrderStreamToken: no "
+                                "OrderStreamTokenKey in this server or "
+                                "virtual host",
+                 conf->location);
+    return 1;
+}
+
 int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
@@ -1259,8 +1314,9 @@ int os_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     bad = check_level(ap_conftree, 0, ptemp);
     for (i = 0; os_sections && i < os_sections->nelts; i++) {
-        bad +=
-            check_section(APR_ARRAY_IDX(os_sections, i, os_dir_conf *), ptemp);
+        const os_dir_conf *c = APR_ARRAY_IDX(os_sections, i, os_dir_conf *);
+        bad += check_section(c, ptemp);
+        bad += check_token_key(c, s);
     }
     if (bad) {
         return HTTP_INTERNAL_SERVER_ERROR;

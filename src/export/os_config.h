@@ -10,6 +10,7 @@
 #include <mod_dbd.h>
 
 #include "os_format.h"
+#include "os_handoff.h"
 #include "os_identity.h"
 #include "os_params.h"
 
@@ -86,6 +87,10 @@ typedef struct os_dir_conf {
     apr_int64_t min_rate;                /* OrderStreamMinRate; 0: off */
     apr_interval_time_t min_rate_window; /* its SECONDS */
     apr_interval_time_t max_duration;    /* OrderStreamMaxDuration; 0: off */
+    /* The Django hand-off (os_handoff.c): the keys are the server's (set
+     * in its config, inherited by its sections); NULL: unset. */
+    const apr_array_header_t *token_keys; /* OrderStreamTokenKey */
+    const os_handoff_conf *token;         /* OrderStreamToken */
 } os_dir_conf;
 
 /* The directive table, for the module record. */

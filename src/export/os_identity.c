@@ -14,6 +14,8 @@
  *    in the export's transaction, for policies and views to read;
  *  - OrderStreamRole ROLE|expr=...: the transaction's role, so that the
  *    database's grants and row-level security policies decide the rows.
+ * Each of them may instead say claim=KEY: the member KEY of the request's
+ * verified Django token (os_handoff.c), treated as an expression's value.
  *
  * Whatever depends on the request must not be handed to someone else by
  * a cache: such a response says "Cache-Control: private" and Varies on
@@ -32,11 +34,13 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "os_handoff.h"
 #include "os_identity.h"
 
 struct os_identity_value {
-    const char *literal;        /* NULL for an expression */
-    const ap_expr_info_t *expr; /* NULL for a literal */
+    const char *literal;        /* NULL for an expression or a claim */
+    const ap_expr_info_t *expr; /* NULL for a literal or a claim */
+    const char *claim; /* claim=KEY: the token's member (os_handoff.c) */
 };
 
 struct os_identity {
@@ -103,6 +107,11 @@ os_identity_value *os_identity_value_parse(cmd_parms *cmd, const char *arg,
     os_identity_value *v = apr_pcalloc(cmd->pool, sizeof(*v));
 
     *err = NULL;
+    if (!strncasecmp(arg, "claim=", 6)) {
+        v->claim = arg + 6;
+        *err = *v->claim ? NULL : "claim= needs a key";
+        return *err ? NULL : v;
+    }
     if (strncasecmp(arg, "expr=", 5)) {
         v->literal = arg;
         return v;
@@ -123,7 +132,7 @@ os_identity_value *os_identity_value_parse(cmd_parms *cmd, const char *arg,
 
 int os_identity_value_is_expr(const os_identity_value *v)
 {
-    return v && v->expr;
+    return v && (v->expr || v->claim);
 }
 
 const char *os_identity_value_literal(const os_identity_value *v)
@@ -176,7 +185,8 @@ const char *os_identity_setting_name_check(const char *name, apr_pool_t *p)
 
 const char *os_identity_role_check(const char *role, apr_pool_t *p)
 {
-    os_param_decl text = { "role", OS_PARAM_TEXT, 0, NULL, OS_ROLE_MAX, NULL };
+    os_param_decl text = { "role",      OS_PARAM_TEXT, 0,   NULL,
+                           OS_ROLE_MAX, NULL,          NULL };
     const char *ok;
 
     if (!role || !*role) {
@@ -203,6 +213,9 @@ int os_identity_bound(const os_identity_spec *sp)
 {
     int i;
 
+    if (sp->token) {
+        return 1; /* a token is someone's */
+    }
     for (i = 0; sp->param_exprs && i < sp->param_exprs->nelts; i++) {
         if (APR_ARRAY_IDX(sp->param_exprs, i, const os_identity_value *)) {
             return 1;
@@ -228,6 +241,11 @@ static int eval(request_rec *r, os_identity *id, const os_identity_value *v,
     ap_regmatch_t pmatch[AP_MAX_REG_MATCH];
     const char *source = NULL, *err = NULL, *result = NULL;
 
+    if (v->claim) {
+        *out = os_handoff_claim(r, v->claim);
+        *out = *out ? *out : "";
+        return OK;
+    }
     if (!v->expr) {
         *out = v->literal;
         return OK;
@@ -288,8 +306,8 @@ static int resolve_settings(request_rec *r, const os_identity_spec *sp,
     for (i = 0; i < n; i++) {
         const os_identity_setting *s =
             &APR_ARRAY_IDX(sp->settings, i, os_identity_setting);
-        os_param_decl text = { s->name, OS_PARAM_TEXT,  0,
-                               NULL,    OS_SETTING_MAX, NULL };
+        os_param_decl text = { s->name,        OS_PARAM_TEXT, 0,   NULL,
+                               OS_SETTING_MAX, NULL,          NULL };
         const char *v;
         if ((status = eval(r, id, s->value, &v, msg)) != OK) {
             return status;

@@ -26,13 +26,16 @@ typedef struct os_identity_setting {
 } os_identity_setting;
 
 /* arg as a value: "expr=EXPRESSION" is an httpd string expression, parsed
- * now (a syntax error fails the config test); anything else a literal.
+ * now (a syntax error fails the config test); "claim=KEY" the member KEY
+ * of the request's verified token (os_handoff.c); anything else a
+ * literal.
  * Returns NULL with *err the parser's message (without the directive's
  * name). */
 os_identity_value *os_identity_value_parse(cmd_parms *cmd, const char *arg,
                                            const char **err);
 
-/* Whether v is an expression (its value depends on the request). */
+/* Whether v is an expression or a claim (its value depends on the
+ * request). */
 int os_identity_value_is_expr(const os_identity_value *v);
 
 /* The literal of v; NULL for an expression. */
@@ -43,11 +46,12 @@ const char *os_identity_value_literal(const os_identity_value *v);
  * structures, so the arrow runs one way, config -> identity. */
 typedef struct os_identity_spec {
     os_params_rules rules; /* the export's parameters (os_params.h) */
-    /* Per parameter, parallel to rules.decls: its expr= value
+    /* Per parameter, parallel to rules.decls: its expr= or claim= value
      * (const os_identity_value *), NULL for a query-string one. */
     const apr_array_header_t *param_exprs;
     const apr_array_header_t *settings; /* os_identity_setting, in order */
     const os_identity_value *role;      /* OrderStreamRole; NULL: none */
+    int token; /* OrderStreamToken applies: the export is someone's */
 } os_identity_spec;
 
 /* NULL when name is a custom setting PostgreSQL accepts (two or more
@@ -58,8 +62,8 @@ const char *os_identity_setting_name_check(const char *name, apr_pool_t *p);
  * UTF-8, longer than 63 bytes, or "none"). */
 const char *os_identity_role_check(const char *role, apr_pool_t *p);
 
-/* Whether anything of spec depends on the request: an expr= parameter, or
- * a setting or role given as an expression. */
+/* Whether anything of spec depends on the request: OrderStreamToken, an
+ * expr= or claim= parameter, or a setting or role given as either. */
 int os_identity_bound(const os_identity_spec *spec);
 
 /* When spec depends on the request: Cache-Control: private on r's every

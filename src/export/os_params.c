@@ -375,13 +375,22 @@ static const char *declare_options(os_param_decl *d, int argc,
             }
             d->expr = o + 5;
         }
+        else if (!strncasecmp(o, "claim=", 6)) {
+            if (!o[6]) {
+                return apr_psprintf(p, "%s: claim= needs a key", d->name);
+            }
+            d->claim = o + 6;
+        }
         else {
             return apr_psprintf(p,
                                 "%s: \"%s\" is not an option: required, "
-                                "default=VALUE, maxlength=N or "
-                                "expr=EXPRESSION",
+                                "default=VALUE, maxlength=N, "
+                                "expr=EXPRESSION or claim=KEY",
                                 d->name, os_params_shown(o, p));
         }
+    }
+    if (d->expr && d->claim) {
+        return apr_psprintf(p, "%s: expr= or claim=, not both", d->name);
     }
     return NULL;
 }
@@ -548,13 +557,17 @@ static const char *one(const char *name, const char *value, void *ctx,
     if (!strcmp(name, "format")) {
         return format(value, rules, ps->out, &ps->seen, p);
     }
+    if (rules->token_param && !strcmp(name, rules->token_param)) {
+        return NULL; /* os_handoff.c's */
+    }
     if ((i = find_decl(rules, name)) < 0) {
         return apr_psprintf(p, "%s: not a parameter of this export",
                             os_params_shown(name, p));
     }
     /* Even empty: a link that names a request-bound parameter was made
      * in the belief that it could choose the value, and cannot. */
-    if (APR_ARRAY_IDX(rules->decls, i, os_param_decl).expr) {
+    if (APR_ARRAY_IDX(rules->decls, i, os_param_decl).expr
+        || APR_ARRAY_IDX(rules->decls, i, os_param_decl).claim) {
         return apr_psprintf(p,
                             "%s: set by the server, not by the query "
                             "string",
@@ -582,7 +595,7 @@ static const char *absent(const os_params_rules *rules, os_params *out,
     for (i = 0; i < out->nvalues; i++) {
         const os_param_decl *d =
             &APR_ARRAY_IDX(rules->decls, i, os_param_decl);
-        if (out->values[i] || d->expr) {
+        if (out->values[i] || d->expr || d->claim) {
             continue; /* given, or the server's (os_params_server) */
         }
         if (d->required) {

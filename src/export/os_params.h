@@ -23,8 +23,8 @@ typedef enum {
 } os_param_type;
 
 /* One "OrderStreamParam NAME TYPE [required | default=VALUE]
- * [maxlength=N] [expr=EXPRESSION]"; the Nth declaration of a Location
- * binds to $N. */
+ * [maxlength=N] [expr=EXPRESSION | claim=KEY]"; the Nth declaration of a
+ * Location binds to $N. */
 typedef struct os_param_decl {
     const char *name;
     os_param_type type;
@@ -35,6 +35,9 @@ typedef struct os_param_decl {
      * the server binds (os_identity.c); the query string may not name
      * the parameter. NULL: a query-string parameter. */
     const char *expr;
+    /* claim=: the member of the request's verified token (os_handoff.c)
+     * whose value is bound, as for expr=. NULL: none. */
+    const char *claim;
 } os_param_decl;
 
 /* Default maxlength of a text parameter. */
@@ -66,6 +69,9 @@ typedef struct os_params_rules {
     apr_int64_t max_limit; /* largest limit; 0: no limit of its own */
     const apr_array_header_t *decls; /* os_param_decl; NULL: none */
     unsigned formats;                /* what ?format= may name; 0: all */
+    /* OrderStreamToken's parameter, read by os_handoff.c and skipped
+     * here; NULL: none. */
+    const char *token_param;
 } os_params_rules;
 
 /* What the request asked for. */

@@ -35,6 +35,7 @@
 #include "os_cursor.h"
 #include "os_format.h"
 #include "os_handler.h"
+#include "os_handoff.h"
 #include "os_identity.h"
 #include "os_notes.h"
 #include "os_output.h"
@@ -781,7 +782,8 @@ static int beyond_location(request_rec *r, const os_dir_conf *conf)
 }
 
 /* A 400 or 406 in plain text, one line that names the parameter or says
- * what is available; the database is not touched. */
+ * what is available (or a token's 403 or 410, saying why); the database
+ * is not touched. */
 static int refuse(request_rec *r, int status, const char *msg)
 {
     apr_bucket_brigade *bb =
@@ -863,6 +865,13 @@ int os_handler(request_rec *r)
     }
     os_config_identity(conf, &spec);
     os_identity_private(r, &spec);
+    /* The Django hand-off's token first: nothing is read for a request
+     * that may not have the export. */
+    if ((status = os_handoff_admit(r, conf->token, conf->token_keys, &err))
+        != OK) {
+        return status == HTTP_INTERNAL_SERVER_ERROR ? status
+                                                    : refuse(r, status, err);
+    }
     os_config_params_rules(conf, &rules);
     err = os_params_parse(r->args, &rules, &params, r->pool);
     if (err) {

@@ -29,7 +29,8 @@ static void result(int ok, const char *what, const char *got, const char *want)
 static void check(const char *args, int preview, apr_int64_t max,
                   const char *want_err, apr_int64_t off, apr_int64_t lim)
 {
-    os_params_rules rules = { preview, max, NULL, OS_FMT_CSV | OS_FMT_NDJSON };
+    os_params_rules rules = { preview, max, NULL, OS_FMT_CSV | OS_FMT_NDJSON,
+                              NULL };
     os_params out;
     const char *err = os_params_parse(args, &rules, &out, pool);
     int ok = want_err ? err && !strcmp(err, want_err)
@@ -100,7 +101,7 @@ static void value(const char *line, const char *v, const char *want)
 static void parse(const char *const *lines, const char *args, const char *want)
 {
     apr_array_header_t *decls = apr_array_make(pool, 4, sizeof(os_param_decl));
-    os_params_rules rules = { 1, 0, decls, 0 };
+    os_params_rules rules = { 1, 0, decls, 0, NULL };
     os_params out;
     const char *err, *got = "";
     int i;
@@ -247,7 +248,10 @@ static void test_declare(void)
          "1 to 65536, got \"65537\"");
     decl("s text often",
          "s: \"often\" is not an option: required, default=VALUE, "
-         "maxlength=N or expr=EXPRESSION");
+         "maxlength=N, expr=EXPRESSION or claim=KEY");
+    decl("email text claim=email required", NULL);
+    decl("email text claim=", "email: claim= needs a key");
+    decl("email text claim=a expr=b", "email: expr= or claim=, not both");
     decl("email text expr=%{REMOTE_USER} required maxlength=254", NULL);
     decl("store int expr=%{HTTP:X-Store} default=1", NULL);
     decl("email text expr=", "email: expr= needs an expression");
@@ -350,7 +354,7 @@ static void server(const char *args, const char *v, const char *want,
         "store int expr=%{HTTP:X-Store} default=7", NULL
     };
     apr_array_header_t *decls = apr_array_make(pool, 4, sizeof(os_param_decl));
-    os_params_rules rules = { 1, 0, decls, 0 };
+    os_params_rules rules = { 1, 0, decls, 0, NULL };
     os_params out;
     const char *const *l;
     const char *err, *got = "";

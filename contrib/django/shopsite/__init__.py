@@ -1,0 +1,1 @@
+"""A tiny Django shop site that hands its customers' exports to Apache."""

@@ -37,12 +37,13 @@
  *   a fraction of a second gets the style that shows .000, so a whole
  *   second does not show a meaningless ".000". timestamptz: the wall
  *   clock PostgreSQL printed (the session's TimeZone), offset dropped.
- *   Serials are written in full precision: the double two ulps above
+ *   Serials are written in full precision: the double two ulps away from
  *   the exact value (about 1.5 us for today's dates, 0.1 ms in 9999), in
- *   17 digits.
- *   Above, because some readers truncate to the millisecond (SheetJS
- *   read a 10-decimal 13:45:06 as 13:45:05.999); a reader that rounds
- *   gets the same millisecond.
+ *   17 digits; exact where a double holds the value (12:00). Away, on
+ *   the side that a reader truncating milliseconds since 1970 toward zero
+ *   keeps (SheetJS read a 10-decimal 13:45:06 as 13:45:05.999): above
+ *   from 1970 on, below before; a reader that rounds gets the same
+ *   millisecond.
  * - Text: an inline string (no shared-string table, which would grow with
  *   the data). XML escapes and OOXML's _xHHHH_ for what XML cannot carry,
  *   see os_xlsx_cell_text; xml:space="preserve" only where leading or
@@ -548,13 +549,14 @@ static apr_size_t offset_len(const char *v, apr_size_t len)
     return i;
 }
 
-/* The next double above x > 0: its bits plus one. */
-static double next_up(double x)
+/* The next double above (dir 1) or below (dir -1) x > 0: its bits plus
+ * or minus one. */
+static double next_to(double x, int dir)
 {
     apr_uint64_t bits;
 
     memcpy(&bits, &x, sizeof(bits));
-    bits++;
+    bits += (apr_uint64_t)(apr_int64_t)dir;
     memcpy(&x, &bits, sizeof(x));
     return x;
 }
@@ -567,32 +569,97 @@ static double next_up(double x)
 /* Why 2: a reader turns the serial into milliseconds with a few double
  * operations (SheetJS: v * 24 * 60 * 60 * 1000 + its epoch, then
  * truncates), each off by up to half an ulp of its result; a serial two
- * ulps above the exact value stays above it through them. */
-#define SERIAL_ULPS_UP 2
+ * ulps away from the exact value stays on its side through them. */
+#define SERIAL_ULPS_AWAY 2
 
-/* The serial text: days, then ms / MS_PER_DAY as the double just above
- * the exact value (see the banner), in 17 significant digits, which
- * read back as that double. */
+/* x as printf's "%.17g" writes it: 17 significant digits, correctly
+ * rounded (to even on a tie), trailing zeros dropped; for 10 <= x < 2^32
+ * (every date-time serial) with integers, since printf took a fifth of
+ * the writer's time on a timestamp column. A double is m * 2^-s exactly,
+ * so its digits are those of the integer part m >> s and of the fraction
+ * (m mod 2^s) * 10^decimals / 2^s. Other x: printf. */
+static char *put_g17(char *d, double x)
+{
+    static const unsigned long long pow10[] = {
+        1ULL,
+        10ULL,
+        100ULL,
+        1000ULL,
+        10000ULL,
+        100000ULL,
+        1000000ULL,
+        10000000ULL,
+        100000000ULL,
+        1000000000ULL,
+        10000000000ULL,
+        100000000000ULL,
+        1000000000000ULL,
+        10000000000000ULL,
+        100000000000000ULL,
+        1000000000000000ULL,
+    };
+    apr_uint64_t bits, m, ip, q, rem, half;
+    unsigned __int128 p;
+    char frac[16];
+    int s, nint = 0, dec, k, n;
+
+    if (!(x >= 10 && x < 4294967296.0)) {
+        return d + snprintf(d, 32, "%.17g", x);
+    }
+    memcpy(&bits, &x, sizeof(bits));
+    s = 1075 - (int)((bits >> 52) & 0x7ff); /* 21 to 49 here */
+    m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    ip = m >> s;
+    for (q = ip; q; q /= 10) {
+        nint++;
+    }
+    dec = 17 - nint; /* 7 to 15 */
+    p = (unsigned __int128)(m & ((1ULL << s) - 1)) * pow10[dec];
+    q = (apr_uint64_t)(p >> s);
+    rem = (apr_uint64_t)(p & ((1ULL << s) - 1));
+    half = 1ULL << (s - 1);
+    q += rem > half || (rem == half && (q & 1));
+    if (q == pow10[dec]) { /* rounds up into the integer part */
+        return d + snprintf(d, 32, "%.17g", x);
+    }
+    d = put_ulong(d, (unsigned long)ip);
+    if (q == 0) {
+        return d;
+    }
+    for (k = dec - 1; k >= 0; k--, q /= 10) {
+        frac[k] = (char)('0' + q % 10);
+    }
+    for (n = dec; frac[n - 1] == '0'; n--) {
+    }
+    *d++ = '.';
+    return put(d, frac, (apr_size_t)n);
+}
+
+/* The serial text: days, then ms / MS_PER_DAY as the double just away
+ * from the exact value (see the banner), in 17 significant digits, which
+ * read back as that double. Away means above from 1970 on and below
+ * before: SheetJS truncates milliseconds since 1970 toward zero. */
 static char *put_serial(char *d, long days, long ms)
 {
     long long exact = (long long)days * MS_PER_DAY + ms;
+    int dir = days >= SERIAL_1970 ? 1 : -1, i;
     double x;
-    int i;
 
     if (ms == 0) {
         return put_ulong(d, (unsigned long)days);
     }
     x = (double)days + (double)ms / MS_PER_DAY;
     if (ms % MS_EXACT == 0) {
-        return d + snprintf(d, 32, "%.17g", x);
+        return put_g17(d, x);
     }
-    while (x * MS_PER_DAY < (double)exact) {
-        x = next_up(x);
+    while (dir > 0 ? x * MS_PER_DAY < (double)exact
+                   : x * MS_PER_DAY > (double)exact) {
+        x = next_to(x, dir);
     }
-    for (i = 0; i < SERIAL_ULPS_UP; i++) {
-        x = next_up(x);
+    for (i = 0; i < SERIAL_ULPS_AWAY; i++) {
+        x = next_to(x, dir);
     }
-    return d + snprintf(d, 32, "%.17g", x);
+    return put_g17(d, x);
 }
 
 /* The serial and style of a date, timestamp(tz) or time value; 0 when

@@ -212,9 +212,9 @@ static void test_serials(void)
     cell(1114, -1, "2024-02-29 00:00:00", VAL(3, "45351"));
     cell(1114, -1, "2024-02-29 12:00:00", VAL(3, "45351.5"));
     cell(1114, -1, "2024-02-29 06:00:00", VAL(3, "45351.25"));
-    /* full precision, two ulps above the exact value: 13:45:06 is
-     * 45351.572986111111..., whose nearest double SheetJS read as
-     * 13:45:05.999 */
+    /* full precision, two ulps above the exact value from 1970 on (below
+     * before): 13:45:06 is 45351.572986111111..., whose nearest double
+     * SheetJS read as 13:45:05.999 */
     cell(1114, -1, "2024-02-29 13:45:06", VAL(3, "45351.572986111125"));
     cell(1114, -1, "2024-02-29 06:00:00.5", VAL(4, "45351.250005787049"));
     cell(1114, -1, "1970-01-01 00:00:00.001", VAL(4, "25569.00000001158"));
@@ -241,21 +241,90 @@ static void test_serials(void)
     cell(1184, -1, "2024-02-29 12:00:00+05:30", VAL(3, "45351.5"));
     cell(1184, -1, "2024-02-29 12:00:00.5-08", VAL(4, "45351.500005787049"));
     cell(1184, -1, "1901-12-13 20:45:52+00:09:21",
-         VAL(3, "713.8651851851854"));
+         VAL(3, "713.86518518518494"));
     cell(1184, -1, "2024-02-29 12:00:00+5", STR("2024-02-29 12:00:00+5"));
     cell(1184, -1, "-infinity", STR("-infinity"));
 
     /* time: a fraction of a day; PostgreSQL's 24:00:00 is one day */
     cell(1083, -1, "00:00:00", VAL(5, "0"));
     cell(1083, -1, "12:00:00", VAL(5, "0.5"));
-    cell(1083, -1, "06:00:00.25", VAL(6, "0.25000289351851862"));
+    cell(1083, -1, "06:00:00.25", VAL(6, "0.2500028935185184"));
     cell(1083, -1, "24:00:00", VAL(5, "1"));
-    cell(1083, -1, "00:00:00.001", VAL(6, "1.1574074074074077e-08"));
+    cell(1083, -1, "00:00:00.001", VAL(6, "1.1574074074074071e-08"));
     cell(1083, -1, "23:59:59.9996", VAL(6, "1"));
     cell(1083, -1, "24:00:00.5", STR("24:00:00.5"));
     cell(1083, -1, "25:00:00", STR("25:00:00"));
     cell(1083, -1, "12:60:00", STR("12:60:00"));
     cell(1083, -1, "12:00:00+02", STR("12:00:00+02"));
+}
+
+/* Days since 1970-01-01 to a civil date (H. Hinnant's civil_from_days),
+ * written apart from the writer's days_from_civil. */
+static void civil(long z, int *y, int *m, int *d)
+{
+    long era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* 200,000 timestamps from 1900-03-01 to 9999-12-31 at random
+ * milliseconds: each serial reads back (strtod) as a double that printf's
+ * %.17g writes the same (the integer printer is printf's digits); that
+ * rounds to the millisecond; and that SheetJS's conversion in UTC
+ * (v * 24 * 60 * 60 * 1000 - 2209161600000, truncated toward zero by
+ * Date's setTime) gives the millisecond exactly. */
+static void test_serial_precision(void)
+{
+    os_xlsx_col col = os_xlsx_cell_col(1114, -1);
+    unsigned long long seed = 42;
+    long bad_text = 0, bad_round = 0, bad_trunc = 0, i;
+    char v[40], printed[40], *end;
+    int y, m, d, cut = 0;
+
+    for (i = 0; i < 200000; i++) {
+        long days, ms, n;
+        double x, js;
+        long long want, epoch_ms;
+        const char *p;
+
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        days = 61 + (long)((seed >> 20) % (2958465 - 61 + 1));
+        ms = (long)((seed >> 7) % 86400000);
+        if (i % 4 == 0) {
+            ms -= ms % 1000; /* whole seconds, as most timestamps */
+        }
+        civil(days - 25569, &y, &m, &d);
+        apr_snprintf(v, sizeof(v), "%04d-%02d-%02d %02ld:%02ld:%02ld.%03ld", y,
+                     m, d, ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
+                     ms % 1000);
+        n = (long)os_xlsx_cell(cellbuf, &col, v, strlen(v), NULL, 0, &cut);
+        cellbuf[n] = '\0';
+        p = strstr(cellbuf, "<v>");
+        x = p ? strtod(p + 3, &end) : 0;
+        snprintf(printed, sizeof(printed), "%.17g", x);
+        bad_text +=
+            !p || strncmp(p + 3, printed, strlen(printed)) || end[0] != '<';
+        want = (long long)days * 86400000 + ms;
+        bad_round += (long long)(x * 86400000 + 0.5) != want;
+        js = x * 24 * 60 * 60 * 1000 + -2209161600000.0;
+        epoch_ms = (long long)js; /* toward zero */
+        bad_trunc += epoch_ms != want - 2209161600000LL;
+    }
+    ok(!bad_text, "serials: 200,000 written as printf's %.17g of the double");
+    ok(!bad_round, "serials: 200,000 round to the millisecond printed");
+    ok(!bad_trunc, "serials: 200,000 truncate (SheetJS) to the millisecond");
+    if (bad_text + bad_round + bad_trunc) {
+        printf("# %ld text, %ld rounded, %ld truncated wrong\n", bad_text,
+               bad_round, bad_trunc);
+    }
 }
 
 static void test_numbers(void)
@@ -1032,6 +1101,7 @@ int main(void)
     test_escapes();
     test_cut();
     test_serials();
+    test_serial_precision();
     test_numbers();
     test_refs();
     test_split_rows();

@@ -15,6 +15,10 @@
  * deflate gets pieces of a size it likes). BUF_SIZE holds the largest
  * possible cell: 32,767 characters of 7-byte escapes.
  *
+ * References: every <row> and every <c> carries its r (os_xlsx_cell.c says
+ * why); a column's letters are made once per workbook and a row's digits
+ * once per row, so a cell's reference is two memcpy.
+ *
  * 4 GiB: a zip without Zip64 stores sizes and offsets in 32 bits (and
  * 0xFFFFFFFF means "see Zip64"), so every part and the whole file must
  * stay below it, decided before the bytes are written:

@@ -78,6 +78,7 @@ static void *create(const os_render_cols *c, const os_dir_conf *conf,
     o.labels = c->header ? c->labels : NULL;
     o.sheet_rows = os_config_sheet_rows(conf);
     o.level = os_config_xlsx_level(conf);
+    o.exact_numbers = os_config_xlsx_exact(conf);
     o.sink = sink;
     o.ctx = xr;
     if ((rv = os_xlsx_create(&xr->x, &o, p)) != APR_SUCCESS) {

@@ -589,6 +589,11 @@ apr_status_t os_xlsx_create(os_xlsx **wp, const os_xlsx_opts *o, apr_pool_t *p)
     for (i = 0; i < o->ncols; i++) {
         w->cols[i] =
             os_xlsx_cell_col(o->types[i], o->typmods ? o->typmods[i] : -1);
+        if (o->exact_numbers
+            && (w->cols[i].kind == OS_XLSX_NUMBER
+                || w->cols[i].kind == OS_XLSX_FLOAT)) {
+            w->cols[i].kind = OS_XLSX_DECIMAL;
+        }
         w->colname_lens[i] =
             (unsigned char)os_xlsx_cell_col_name(w->colnames[i], i);
     }

@@ -119,6 +119,9 @@ my @cases = (
     [ 'OrderStreamFilename not UTF-8', 'OrderStreamFilename',
       "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamFilename \xff.csv\n",
       undef, qr/not UTF-8/ ],
+    [ 'OrderStreamXLSXNumbers loose', 'OrderStreamXLSXNumbers',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamXLSXNumbers loose\n",
+      undef, qr/spreadsheet or exact/ ],
     [ '65 chained OrderStreamSQL', 'OrderStreamSQL',
       "SetHandler orderstream\n" . ("OrderStreamSQL \"SELECT 1\"\n" x 65),
       undef, qr/more than 64 queries/ ],
@@ -142,6 +145,7 @@ my @valid = (
     . "OrderStreamFormat ndjson\nOrderStreamFormats csv ndjson\n"
     . "OrderStreamDelimiter tab\nOrderStreamBOM on\nOrderStreamFormulaGuard on\n"
     . "OrderStreamGroupBy 1 rest\nOrderStreamMaxGroupRows 500\n"
+    . "OrderStreamXLSXNumbers exact\nOrderStreamXLSXLevel 3\n"
     . "OrderStreamFilename \"Bestell\xc3\xbcbersicht %Y-%m-%d.csv\"\n",
 );
 

@@ -37,7 +37,7 @@ use OrderStreamTest qw(location_sql location_sqls conf_locations copy_csv
                        wait_no_idle_in_transaction error_log_size
                        error_log_since explain_difference psql_copy);
 
-plan tests => 94;
+plan tests => 95;
 
 my $conf = File::Spec->catfile(Apache::Test::vars('t_conf'), 'xlsx.conf');
 my $dir  = tempdir(CLEANUP => 1);
@@ -694,4 +694,16 @@ PY
             sprintf 'sum: LibreOffice\'s SUM of %s is PostgreSQL\'s sum %s (got %s)',
                 (qw(avg() random()))[$i], $pg->[$i], $got ? $got->[1] : 'nothing';
     }
+
+    # OrderStreamXLSXNumbers exact: the numeric(p, s) rule for every column
+    my $esql = location_sql('/xlsx/sum-exact', $conf);
+    my $etypes = [ map { [ $_->[0], $_->[1] =~ /^(?:numeric|real|double precision|bigint|integer)$/
+                                    ? 'numeric(1000,0)' : $_->[1] ] } @{ pg_types($esql) } ];
+    (undef, $f) = fetch_xlsx('/xlsx/sum-exact');
+    ($rc, $w) = read_xlsx($f);
+    my @bad = reader_diffs('openpyxl', $w, [ want_sheet('Sheet1', $etypes, pg_rows($esql)) ]);
+    my @erows = @{ $w->{sheets}[0]{rows} || [] };
+    my $ntext = grep { $_->[1] && $_->[1][0] eq 's' } @erows[1 .. $#erows];
+    ok !@bad && $ntext > 10, "OrderStreamXLSXNumbers exact: text past 15 digits ($ntext avg() cells), numbers otherwise"
+        or diag join "\n", @bad[0 .. ($#bad > 10 ? 10 : $#bad)];
 }

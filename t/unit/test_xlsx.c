@@ -1057,8 +1057,9 @@ static void test_sink_failure(void)
     apr_pool_create(&sub, pool);
     memset(&s, 0, sizeof(s));
     {
-        os_xlsx_opts o = { 4, shop_types, shop_typmods, shop_labels,
-                           0, 6,          mem_sink,     &s };
+        os_xlsx_opts o = { 4,           shop_types, shop_typmods,
+                           shop_labels, 0,          6,
+                           mem_sink,    &s,         0 };
 
         ok(os_xlsx_create(&w, &o, sub) == APR_SUCCESS
                && os_xlsx_begin(w) == APR_SUCCESS,
@@ -1076,7 +1077,7 @@ static void test_sink_failure(void)
 static void test_options(void)
 {
     static const unsigned types[] = { 25 };
-    os_xlsx_opts o = { 1, types, NULL, NULL, 0, 0, mem_sink, NULL };
+    os_xlsx_opts o = { 1, types, NULL, NULL, 0, 0, mem_sink, NULL, 0 };
     os_xlsx *w;
 
     o.ncols = 0;

@@ -125,9 +125,8 @@ static void bench_level(long n, int level, apr_pool_t *p)
 {
     apr_uint64_t done = 0;
     counter c = { 0, 0, 0, 0, 0, &done };
-    os_xlsx_opts o = {
-        NCOLS, types, typmods, labels, 0, level, count_sink, &c
-    };
+    os_xlsx_opts o = { NCOLS, types,      typmods, labels, 0,
+                       level, count_sink, &c,      0 };
     const os_xlsx_stats *st;
     os_xlsx *w;
     clock_t t0;
@@ -211,7 +210,9 @@ static void bench_memory(apr_pool_t *parent)
 {
     apr_uint64_t done = 1;
     counter c = { 0, 0, 0, 0, 0, &done };
-    os_xlsx_opts o = { NCOLS, types, typmods, labels, 1, 1, count_sink, &c };
+    os_xlsx_opts o = {
+        NCOLS, types, typmods, labels, 1, 1, count_sink, &c, 0
+    };
     struct mallinfo2 m0, m1, m2, m3;
     apr_pool_t *p;
     os_xlsx *w;

@@ -130,6 +130,9 @@ my @cases = (
     [ 'OrderStreamDescription not UTF-8', 'OrderStreamDescription',
       "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamDescription \"\xff\"\n",
       undef, qr/not UTF-8, or longer than 2000 characters/ ],
+    [ 'OrderStreamXLSXNumbers loose', 'OrderStreamXLSXNumbers',
+      "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\nOrderStreamXLSXNumbers loose\n",
+      undef, qr/spreadsheet or exact/ ],
     [ '65 chained OrderStreamSQL', 'OrderStreamSQL',
       "SetHandler orderstream\n" . ("OrderStreamSQL \"SELECT 1\"\n" x 65),
       undef, qr/more than 64 queries/ ],
@@ -153,6 +156,7 @@ my @valid = (
     . "OrderStreamFormat ndjson\nOrderStreamFormats csv ndjson\n"
     . "OrderStreamDelimiter tab\nOrderStreamBOM on\nOrderStreamFormulaGuard on\n"
     . "OrderStreamGroupBy 1 rest\nOrderStreamMaxGroupRows 500\n"
+    . "OrderStreamXLSXNumbers exact\nOrderStreamXLSXLevel 3\n"
     . "OrderStreamFilename \"Bestell\xc3\xbcbersicht %Y-%m-%d.csv\"\n",
     # the download page's words: UTF-8, markup and quotes are only text
     "SetHandler orderstream\nOrderStreamSQL \"SELECT 1\"\n"

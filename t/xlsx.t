@@ -13,6 +13,14 @@
 # batches; a cut download is no zip that opens; bytes flow while the
 # database works; statuses, Accept and file names; the shop export opened
 # by LibreOffice (soffice --convert-to csv) equals its CSV.
+#
+# Issue 19: the workbooks (the type table, 300 shop rows, a sheet split,
+# the probe strings) read with every reader: openpyxl, LibreOffice,
+# Gnumeric's ssconvert (t/bin/xlsx-read-office), SheetJS, ExcelJS and
+# ExcelJS's streaming reader under node (t/bin/xlsx-read-node.js; t/run
+# installs them into t/tmp/node from t/node's lockfile), each agreeing
+# with PostgreSQL's text output cell by cell; a column of avg() and
+# random() summed by LibreOffice equals PostgreSQL's sum.
 use strict;
 use warnings;
 
@@ -29,7 +37,7 @@ use OrderStreamTest qw(location_sql location_sqls conf_locations copy_csv
                        wait_no_idle_in_transaction error_log_size
                        error_log_since explain_difference psql_copy);
 
-plan tests => 67;
+plan tests => 95;
 
 my $conf = File::Spec->catfile(Apache::Test::vars('t_conf'), 'xlsx.conf');
 my $dir  = tempdir(CLEANUP => 1);
@@ -66,11 +74,23 @@ sub pg_rows {
     return \@rows;
 }
 
-# The column types of SQL: name => type as format_type prints it.
+# The column types of SQL (default: the table xlsx_types): [name, type as
+# format_type prints it] per column.
 sub pg_types {
     my ($sql) = @_;
-    my $out = `psql -X -q -A -t -F '|' -c "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'xlsx_types'::regclass AND attnum > 0 ORDER BY attnum"`;
-    return [ map { [ split /\|/ ] } split /\n/, $out ];
+    my $rel = 'xlsx_types';
+    my $q = '';
+    if (defined $sql) {
+        $q = "CREATE TEMP VIEW xlsx_v AS $sql; ";
+        $rel = 'xlsx_v';
+    }
+    $q .= "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        . "WHERE attrelid = '$rel'::regclass AND attnum > 0 ORDER BY attnum";
+    open my $fh, '-|', 'psql', '-X', '-q', '-A', '-t', '-F', '|', '-c', $q
+        or die "psql: $!";
+    my @out = map { chomp; [ split /\|/ ] } <$fh>;
+    close $fh;
+    return \@out;
 }
 
 # GET path (on os_xlsx) into a file; the response and the file name.
@@ -130,19 +150,29 @@ sub cut_text {
     return $out;
 }
 
-# Whether PostgreSQL's text of a number is one Excel holds exactly: at most
-# 15 significant digits (first to last nonzero digit), within 1e-307 ..
-# 9.99e307, not NaN or Infinity.
+# Whether PostgreSQL's text of a number of type TYPE is a number cell
+# (README, XLSX): within 1e-307 .. 9.99e307, not NaN or Infinity; then
+# real and double precision always; numeric(p, s) at most 15 significant
+# digits (first to last nonzero digit); integers and numeric without a
+# scale when they have a fraction or are whole up to 2^53.
 sub excel_number {
-    my ($t) = @_;
-    my ($mant, $exp) = $t =~ /^[-+]?(\d*\.?\d*)(?:[eE]([-+]?\d+))?$/ or return 0;
-    (my $digits = $mant) =~ s/\.//;
-    $digits =~ s/^0+//;
-    $digits =~ s/0+$//;
-    return 1 if $digits eq '';    # zero
-    return 0 if length $digits > 15;
+    my ($type, $t) = @_;
+    my ($int, $frac, $exp) = $t =~ /^-?(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?$/
+        or return 0;
+    my $digits = "$int$frac";
+    return 0 if $digits eq '';
+    (my $sig = $digits) =~ s/^0+//;
+    $sig =~ s/0+$//;
+    return 1 if $sig eq '';    # zero
     my $v = abs($t + 0);
-    return $v >= 1e-307 && $v <= 9.99e307;
+    return 0 unless $v >= 1e-307 && $v <= 9.99e307;
+    return 1 if $type =~ /^(?:real|double precision)/;
+    return length $sig <= 15 if $type =~ /^numeric\(/;
+    # whole numbers past 2^53: text (PostgreSQL prints no exponent here)
+    return 1 if defined $exp || $frac =~ /[1-9]/;
+    (my $whole = $int) =~ s/^0+//;
+    return length($whole) < 16
+        || (length($whole) == 16 && $whole le '9007199254740992');
 }
 
 # What the cell of a value of type TYPE must be: [kind, value] as
@@ -151,7 +181,7 @@ sub expected_cell {
     my ($type, $v) = @_;
     return undef unless defined $v;
     if ($type =~ /^(?:smallint|integer|bigint|numeric|real|double precision)/) {
-        return excel_number($v) ? ['n', $v + 0] : ['s', $v];
+        return excel_number($type, $v) ? ['n', $v + 0] : ['s', $v];
     }
     return ['b', $v eq 't' ? 1 : 0] if $type eq 'boolean';
     if ($type =~ /^(?:date|timestamp)/) {
@@ -254,7 +284,8 @@ INSERT INTO xlsx_types VALUES
   NULL, '9999-12-31', '1900-03-01 00:00:00', NULL, NULL,
   repeat('x', 1048576), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
  (8, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL,
+  NULL, '1969-12-31', '1950-06-15 08:30:00.123', '1969-12-31 23:59:59.999+00',
+  '13:45:06.001',
   repeat('a', 32766) || E'\U0001F600' || 'tail', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 SQL
 
@@ -479,4 +510,200 @@ SKIP: {
     my @diff = grep { $lo[$_] ne $want[$_] } 0 .. $#want;
     ok !@diff, 'LibreOffice: every row as the CSV export shows it (dates, 2 decimals, text)'
         or diag "line $diff[0]: LibreOffice [$lo[$diff[0]]], CSV [$want[$diff[0]]]";
+}
+
+# --- issue 19: every reader opens every workbook --------------------------------------
+#
+# Each reader's cells as t/bin/xlsx-read has them. Readers that hand the
+# OOXML _xHHHH_ escapes back as written (openpyxl, whose output
+# t/bin/xlsx-read decodes, Gnumeric and ExcelJS's inline strings) are
+# compared after decoding them as Excel does; LibreOffice and SheetJS
+# decode them themselves, so the probe strings test their decoding.
+my $office = File::Spec->catfile(Apache::Test::vars('t_dir'), 'bin', 'xlsx-read-office');
+my $noder  = File::Spec->catfile(Apache::Test::vars('t_dir'), 'bin', 'xlsx-read-node.js');
+my $node_modules = File::Spec->catdir(Apache::Test::vars('t_dir'), 'tmp', 'node', 'node_modules');
+my @READERS = qw(openpyxl libreoffice gnumeric sheetjs exceljs exceljs-stream);
+my %RAW_ESCAPES = map { $_ => 1 } qw(gnumeric exceljs exceljs-stream);
+# What the format cannot carry to every reader (README, XLSX): an empty
+# text cell, which these readers report as no cell.
+my %EMPTY_IS_NONE = map { $_ => 1 } qw(libreoffice exceljs);
+
+# A text as READER must return it, where the reader (or the way the test
+# reads it) cannot do otherwise (README, XLSX): LibreOffice turns CR into
+# LF in a text that also holds an LF (a multi-line cell); Gnumeric's own
+# XML file, which t/bin/xlsx-read-office reads, drops U+007F (its CSV
+# keeps it).
+sub reader_text {
+    my ($reader, $t) = @_;
+    $t =~ tr/\r/\n/ if $reader eq 'libreoffice' && $t =~ /\n/;
+    $t =~ tr/\x7f//d if $reader eq 'gnumeric';
+    return $t;
+}
+
+sub read_with {
+    my ($reader, $file) = @_;
+    return read_xlsx($file) if $reader eq 'openpyxl';
+    my @cmd = $reader =~ /^(?:libreoffice|gnumeric)$/
+        ? ('/usr/bin/python3', $office, $reader, $file)
+        : ('node', $noder, $reader, $file);
+    local $ENV{HOME} = $dir;    # LibreOffice's profile
+    local $ENV{TZ} = 'UTC';     # SheetJS makes local dates
+    local $ENV{NODE_PATH} = $node_modules;
+    open my $fh, '-|', @cmd or die "$cmd[0]: $!";
+    my $json = do { local $/; <$fh> };
+    close $fh;
+    my $rc = $? >> 8;
+    my $w = eval { JSON::PP->new->utf8->decode($json) }
+        || { error => 'no JSON: ' . substr($json // '', 0, 300) };
+    return ($rc, $w);
+}
+
+sub reader_cell {
+    my ($reader, $c) = @_;
+    my $g = got_cell($c);
+    $g->[1] =~ s/_x([0-9A-Fa-f]{4})_/chr hex $1/ge
+        if $g && $g->[0] eq 's' && $RAW_ESCAPES{$reader};
+    return $g;
+}
+
+sub same_reader_cell {
+    my ($reader, $got, $want) = @_;
+    return 1 if same_cell($got, $want);
+    return 0 unless $got && $want && $got->[0] eq $want->[0];
+    # LibreOffice's CSV shows General numbers with 15 significant digits
+    return $reader eq 'libreoffice' && $got->[0] eq 'n'
+        && abs($got->[1] - $want->[1]) <= abs($want->[1]) * 1e-14;
+}
+
+# The differences between the workbook W as READER read it and WANT:
+# [[sheet name, [[expected cell, ...] per row]], ...].
+sub reader_diffs {
+    my ($reader, $w, $want) = @_;
+    my @sheets = @{ $w->{sheets} || [] };
+    my @bad;
+    push @bad, 'sheets: ' . scalar(@sheets) . ', want ' . scalar(@$want)
+        if @sheets != @$want;
+    for my $si (0 .. $#$want) {
+        my ($name, $rows) = @{ $want->[$si] };
+        my $got = $sheets[$si] or last;
+        push @bad, "sheet " . ($si + 1) . " is named " . ($got->{name} // 'nothing')
+            if ($got->{name} // '') ne $name;
+        my $grows = $got->{rows} || [];
+        pop @$grows while @$grows > @$rows && !grep { defined } @{ $grows->[-1] };
+        push @bad, "$name: " . scalar(@$grows) . ' rows, want ' . scalar(@$rows)
+            if @$grows != @$rows;
+        for my $r (0 .. $#$rows) {
+            my $n = @{ $rows->[$r] } > @{ $grows->[$r] || [] }
+                ? @{ $rows->[$r] } : @{ $grows->[$r] || [] };
+            for my $c (0 .. $n - 1) {
+                my $exp = $rows->[$r][$c];
+                my $g = reader_cell($reader, ($grows->[$r] || [])->[$c]);
+                $exp = undef if $exp && $exp->[0] eq 's' && $exp->[1] eq ''
+                    && !$g && $EMPTY_IS_NONE{$reader};
+                $exp = ['s', reader_text($reader, $exp->[1])]
+                    if $exp && $exp->[0] eq 's';
+                push @bad, "$name!" . chr(65 + $c % 26) . ($r + 1) . ': got '
+                    . show($g) . ', want ' . show($exp)
+                    unless same_reader_cell($reader, $g, $exp);
+            }
+        }
+    }
+    return @bad;
+}
+
+# One sheet's expected cells: the header (names) and PostgreSQL's rows.
+sub want_sheet {
+    my ($name, $types, $rows) = @_;
+    return [ $name, [ [ map { ['s', $_->[0]] } @$types ],
+                      map { my $row = $_;
+                            [ map { expected_cell($types->[$_][1], $row->[$_]) } 0 .. $#$types ] }
+                      @$rows ] ];
+}
+
+psql_run(<<'SQL');
+DROP TABLE IF EXISTS xlsx_probes;
+CREATE TABLE xlsx_probes (id serial PRIMARY KEY, probe text);
+DROP TABLE IF EXISTS xlsx_sum;
+CREATE TABLE xlsx_sum AS
+    SELECT product_id, avg(quantity) AS avg_q, random() AS r
+    FROM shop_orderitem GROUP BY product_id;
+SQL
+{
+    my @probes = qw(_x4_ x_x4_y _xa_ _x0d_ _x1f_ _x004_ _x00_ _x0041_ _x005F_
+                    pos_x1_ _x x_ __x1__ _X0D_ AB_x0d_7);
+    my @values;
+    for my $p (@probes) {
+        push @values, "'$p'", "'$p' || E'\\r'", "E'\\r' || '$p'",
+            "E'\\t' || '$p' || E'\\t'", "E'\\U0001F600' || '$p' || E'\\U0001F600'",
+            "'$p' || E'\\r' || '$p'";
+    }
+    push @values, "''", "E'\\r'", "E'a\\rb'", "U&'\\FFFE'", "U&'x\\FFFEy'";
+    psql_run('INSERT INTO xlsx_probes (probe) VALUES (' . join('), (', @values) . ')');
+}
+
+my %books;    # name => [file, want]
+{
+    my (undef, $f) = fetch_xlsx('/xlsx/types');
+    $books{types} = [ $f, [ want_sheet('Sheet1', $types, $want) ] ];
+    for my $loc (qw(shop probes)) {
+        my $s = location_sql("/xlsx/$loc", $conf);
+        (undef, $f) = fetch_xlsx("/xlsx/$loc");
+        $books{$loc} = [ $f, [ want_sheet('Sheet1', pg_types($s), pg_rows($s)) ] ];
+    }
+    (undef, $f) = fetch_xlsx('/xlsx/split');
+    $books{split} = [ $f, [ map { my $k = $_;
+        [ "Sheet$k", [ [['s', 'n'], ['s', 'label']],
+                       map { [['n', $_], ['s', "row $_"]] } grep { $_ <= 45 } ($k * 10 - 9) .. ($k * 10) ] ] } 1 .. 5 ] ];
+}
+for my $reader (@READERS) {
+    for my $book (qw(types shop split probes)) {
+        my ($f, $wantb) = @{ $books{$book} };
+        my ($rc, $w) = read_with($reader, $f);
+        my @bad = $rc ? ("does not open: " . ($w->{error} // "exit $rc")) : reader_diffs($reader, $w, $wantb);
+        ok !@bad, "$reader: the $book workbook opens and agrees cell by cell"
+            or diag join "\n", @bad[0 .. ($#bad > 15 ? 15 : $#bad)];
+    }
+}
+
+# --- issue 19: avg() and random() are numbers a spreadsheet sums ---------------------
+{
+    my (undef, $f) = fetch_xlsx('/xlsx/sum');
+    my ($rc, $w) = read_xlsx($f);
+    my @rows = @{ $w->{sheets}[0]{rows} || [] };
+    shift @rows;
+    my @text = grep { !$_->[1] || $_->[1][0] ne 'n' || !$_->[2] || $_->[2][0] ne 'n' } @rows;
+    ok @rows > 10 && !@text, 'sum: ' . scalar(@rows) . ' rows of avg() and random(), every cell a number'
+        or diag scalar(@text) . ' rows with text cells, e.g. ' . show($text[0][1]) . ' ' . show($text[0][2]);
+    # SUM formulas added by openpyxl, computed by LibreOffice on loading
+    my $n = @rows + 1;
+    my $fs = "$dir/sum-formulas.xlsx";
+    system('/usr/bin/python3', '-c', <<'PY', $f, $fs, $n) == 0 or die 'openpyxl';
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb.worksheets[0]
+ws['E1'] = '=SUM(B2:B%s)' % sys.argv[3]
+ws['F1'] = '=SUM(C2:C%s)' % sys.argv[3]
+wb.save(sys.argv[2])
+PY
+    my ($rc2, $lo) = read_with('libreoffice', $fs);
+    my $top = $lo->{sheets}[0]{rows}[0] || [];
+    my ($pg) = @{ pg_rows('SELECT sum(avg_q), sum(r) FROM xlsx_sum') };
+    for my $i (0, 1) {
+        my $got = $top->[4 + $i];
+        ok $got && $got->[0] eq 'n' && abs($got->[1] - $pg->[$i]) <= abs($pg->[$i]) * 1e-9,
+            sprintf 'sum: LibreOffice\'s SUM of %s is PostgreSQL\'s sum %s (got %s)',
+                (qw(avg() random()))[$i], $pg->[$i], $got ? $got->[1] : 'nothing';
+    }
+
+    # OrderStreamXLSXNumbers exact: the numeric(p, s) rule for every column
+    my $esql = location_sql('/xlsx/sum-exact', $conf);
+    my $etypes = [ map { [ $_->[0], $_->[1] =~ /^(?:numeric|real|double precision|bigint|integer)$/
+                                    ? 'numeric(1000,0)' : $_->[1] ] } @{ pg_types($esql) } ];
+    (undef, $f) = fetch_xlsx('/xlsx/sum-exact');
+    ($rc, $w) = read_xlsx($f);
+    my @bad = reader_diffs('openpyxl', $w, [ want_sheet('Sheet1', $etypes, pg_rows($esql)) ]);
+    my @erows = @{ $w->{sheets}[0]{rows} || [] };
+    my $ntext = grep { $_->[1] && $_->[1][0] eq 's' } @erows[1 .. $#erows];
+    ok !@bad && $ntext > 10, "OrderStreamXLSXNumbers exact: text past 15 digits ($ntext avg() cells), numbers otherwise"
+        or diag join "\n", @bad[0 .. ($#bad > 10 ? 10 : $#bad)];
 }

@@ -163,6 +163,8 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         add->max_group_rows ? add->max_group_rows : base->max_group_rows;
     conf->sheet_rows = add->sheet_rows ? add->sheet_rows : base->sheet_rows;
     conf->xlsx_level = add->xlsx_level ? add->xlsx_level : base->xlsx_level;
+    conf->xlsx_numbers =
+        add->xlsx_numbers ? add->xlsx_numbers : base->xlsx_numbers;
     conf->settings = merge_settings(p, base->settings, add->settings);
     conf->role = add->role ? add->role : base->role;
     /* Every literal <Location> merged here matched the URL, so the longest
@@ -242,6 +244,11 @@ int os_config_xlsx_level(const os_dir_conf *conf)
     return conf->xlsx_level ? conf->xlsx_level : OS_XLSX_LEVEL_DEFAULT;
 }
 
+int os_config_xlsx_exact(const os_dir_conf *conf)
+{
+    return conf->xlsx_numbers == 2;
+}
+
 int os_config_status(const os_dir_conf *conf)
 {
     return conf->status != 0;
@@ -304,6 +311,7 @@ void os_config_render(const os_dir_conf *conf, os_render_opts *o)
     o->max_group_rows = os_config_max_group_rows(conf);
     o->sheet_rows = os_config_sheet_rows(conf);
     o->xlsx_level = os_config_xlsx_level(conf);
+    o->xlsx_exact = os_config_xlsx_exact(conf);
 }
 
 long os_config_stmt_timeout_ms(const os_dir_conf *conf)
@@ -830,6 +838,24 @@ static const char *set_xlsx_level(cmd_parms *cmd, void *dconf, const char *arg)
     return set_int(cmd, arg, 1, 9, &((os_dir_conf *)dconf)->xlsx_level);
 }
 
+static const char *set_xlsx_numbers(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    int *n = &((os_dir_conf *)dconf)->xlsx_numbers;
+
+    (void)cmd;
+    if (!strcasecmp(arg, "spreadsheet")) {
+        *n = 1;
+    }
+    else if (!strcasecmp(arg, "exact")) {
+        *n = 2;
+    }
+    else {
+        return "OrderStreamXLSXNumbers: spreadsheet or exact";
+    }
+    return NULL;
+}
+
 static const char *set_fetch_rows(cmd_parms *cmd, void *dconf, const char *arg)
 {
     return set_int(cmd, arg, 1, OS_MAX_FETCH_ROWS,
@@ -1108,6 +1134,10 @@ const command_rec os_config_cmds[] = {
     AP_INIT_TAKE1("OrderStreamXLSXLevel", set_xlsx_level, NULL, OS_CONTEXT,
                   "XLSX: deflate level, 1 (fastest, default) to 9 "
                   "(smallest)"),
+    AP_INIT_TAKE1("OrderStreamXLSXNumbers", set_xlsx_numbers, NULL, OS_CONTEXT,
+                  "XLSX: spreadsheet (default: real, double and numeric "
+                  "without a scale as numbers) or exact (15 digits or "
+                  "text)"),
     AP_INIT_TAKE1("OrderStreamDelimiter", set_delimiter, NULL, OS_CONTEXT,
                   "CSV field delimiter: \",\" (default), \";\" or tab"),
     AP_INIT_FLAG("OrderStreamBOM", set_bom, NULL, OS_CONTEXT,

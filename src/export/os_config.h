@@ -63,6 +63,8 @@ typedef struct os_dir_conf {
     int max_group_rows;      /* OrderStreamMaxGroupRows */
     int sheet_rows;          /* OrderStreamSheetRows, 0 = unset */
     int xlsx_level;          /* OrderStreamXLSXLevel, 0 = unset */
+    int xlsx_numbers;        /* OrderStreamXLSXNumbers: 0 unset, 1
+                              * spreadsheet, 2 exact */
     /* Who the export runs as (os_identity.c). A section's settings add to
      * the ones it inherits, replacing those of the same name. */
     apr_array_header_t *settings;  /* os_identity_setting, in order */
@@ -117,6 +119,9 @@ int os_config_fetch_rows(const os_dir_conf *conf);
  * OS_XLSX_LEVEL_DEFAULT, os_xlsx.h says why). */
 int os_config_sheet_rows(const os_dir_conf *conf);
 int os_config_xlsx_level(const os_dir_conf *conf);
+/* XLSX: 1 when every number column keeps the exact rule
+ * (OrderStreamXLSXNumbers exact), 0 for the default, spreadsheet. */
+int os_config_xlsx_exact(const os_dir_conf *conf);
 os_header_mode os_config_header_mode(const os_dir_conf *conf);
 const char *os_config_eol(const os_dir_conf *conf);
 /* -1: leave the database's statement_timeout alone; else milliseconds. */

@@ -32,6 +32,7 @@ typedef struct os_render_opts {
     int max_group_rows;      /* OrderStreamMaxGroupRows */
     int sheet_rows;          /* XLSX: OrderStreamSheetRows */
     int xlsx_level;          /* XLSX: OrderStreamXLSXLevel */
+    int xlsx_exact;          /* XLSX: OrderStreamXLSXNumbers exact */
 } os_render_opts;
 
 /* A limit of the format was reached mid-stream (OrderStreamGroupBy's

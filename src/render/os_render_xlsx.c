@@ -80,6 +80,7 @@ static void *create(const os_render_cols *c, const os_render_opts *ro,
     o.labels = c->header ? c->labels : NULL;
     o.sheet_rows = ro->sheet_rows;
     o.level = ro->xlsx_level;
+    o.exact_numbers = ro->xlsx_exact;
     o.sink = sink;
     o.ctx = xr;
     if ((rv = os_xlsx_create(&xr->x, &o, p)) != APR_SUCCESS) {

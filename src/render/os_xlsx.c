@@ -15,6 +15,10 @@
  * deflate gets pieces of a size it likes). BUF_SIZE holds the largest
  * possible cell: 32,767 characters of 7-byte escapes.
  *
+ * References: every <row> and every <c> carries its r (os_xlsx_cell.c says
+ * why); a column's letters are made once per workbook and a row's digits
+ * once per row, so a cell's reference is two memcpy.
+ *
  * 4 GiB: a zip without Zip64 stores sizes and offsets in 32 bits (and
  * 0xFFFFFFFF means "see Zip64"), so every part and the whole file must
  * stay below it, decided before the bytes are written:
@@ -79,6 +83,8 @@
 struct os_xlsx {
     int ncols;
     os_xlsx_col *cols;
+    char (*colnames)[4]; /* per column its letters ("XFD"), not ended */
+    unsigned char *colname_lens;
     const char **labels; /* NULL: no header row */
     apr_size_t *label_lens;
     long sheet_rows;
@@ -235,17 +241,30 @@ static apr_status_t put_cols(os_xlsx *w)
     return rv == APR_SUCCESS && any ? PUTS(w, "</cols>") : rv;
 }
 
+/* The reference of column i in the row whose number is row[0..rowlen),
+ * to ref; its length (at most 10). */
+static apr_size_t cell_ref(const os_xlsx *w, int i, const char *row,
+                           apr_size_t rowlen, char *ref)
+{
+    apr_size_t n = w->colname_lens[i];
+
+    memcpy(ref, w->colnames[i], n);
+    memcpy(ref + n, row, rowlen);
+    return n + rowlen;
+}
+
 static apr_status_t put_header_row(os_xlsx *w)
 {
     apr_status_t rv = PUTS(w, "<row r=\"1\">");
+    char ref[16];
     int i, cut = 0;
 
     for (i = 0; rv == APR_SUCCESS && i < w->ncols; i++) {
         rv = reserve(w, OS_XLSX_CELL_MAX(w->label_lens[i]));
         if (rv == APR_SUCCESS) {
-            w->pos += os_xlsx_cell_string(w->buf + w->pos, w->labels[i],
-                                          w->label_lens[i],
-                                          OS_XLSX_STYLE_HEADER, &cut);
+            w->pos += os_xlsx_cell_string(
+                w->buf + w->pos, w->labels[i], w->label_lens[i], ref,
+                cell_ref(w, i, "1", 1, ref), OS_XLSX_STYLE_HEADER, &cut);
             w->stats.cut_cells += cut;
             cut = 0;
         }
@@ -317,8 +336,8 @@ static apr_status_t end_sheet(os_xlsx *w)
 
 /* ---- rows ---- */
 
-/* The most row's XML can take (os_xlsx_cell's bound per cell, and the
- * reference a cell after a NULL gets). */
+/* The most row's XML can take (os_xlsx_cell's bound per cell, its
+ * reference included). */
 static apr_uint64_t row_max(const os_xlsx *w, const char *const *values,
                             const apr_size_t *lens)
 {
@@ -360,15 +379,19 @@ static apr_status_t room_for_row(os_xlsx *w, apr_uint64_t max)
     return APR_SUCCESS;
 }
 
-/* <row r="n">, without a printf per row. */
-static apr_status_t put_row_start(os_xlsx *w, long n)
+/* <row r="n">, without a printf per row; n's digits to num (24 bytes),
+ * their count to *numlen, for the cells' references. */
+static apr_status_t put_row_start(os_xlsx *w, long n, char *num,
+                                  apr_size_t *numlen)
 {
     apr_status_t rv = reserve(w, ROW_TAGS);
 
+    *numlen = os_xlsx_cell_ulong(num, (unsigned long)n);
     if (rv == APR_SUCCESS) {
         memcpy(w->buf + w->pos, "<row r=\"", 8);
         w->pos += 8;
-        w->pos += os_xlsx_cell_ulong(w->buf + w->pos, (unsigned long)n);
+        memcpy(w->buf + w->pos, num, *numlen);
+        w->pos += *numlen;
         w->buf[w->pos++] = '"';
         w->buf[w->pos++] = '>';
     }
@@ -378,11 +401,10 @@ static apr_status_t put_row_start(os_xlsx *w, long n)
 apr_status_t os_xlsx_row(os_xlsx *w, const char *const *values,
                          const apr_size_t *lens)
 {
-    long r;
-    char ref[16];
-    apr_size_t reflen;
+    char ref[16], num[24];
+    apr_size_t numlen;
     apr_status_t rv;
-    int i, gap = 0, cut = 0;
+    int i, cut = 0;
 
     if (w->failed) {
         return w->failed;
@@ -393,22 +415,21 @@ apr_status_t os_xlsx_row(os_xlsx *w, const char *const *values,
     if ((rv = room_for_row(w, row_max(w, values, lens))) != APR_SUCCESS) {
         return rv;
     }
-    r = w->rows_in_sheet + 1 + (w->labels ? 1 : 0);
-    if ((rv = put_row_start(w, r)) != APR_SUCCESS) {
+    rv = put_row_start(w, w->rows_in_sheet + 1 + (w->labels ? 1 : 0), num,
+                       &numlen);
+    if (rv != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < w->ncols; i++) {
-        if (!values[i]) { /* NULL: no cell, and the next one says where */
-            gap = 1;
+        if (!values[i]) { /* NULL: no cell */
             continue;
         }
         if ((rv = reserve(w, OS_XLSX_CELL_MAX(lens[i]))) != APR_SUCCESS) {
             return rv;
         }
-        reflen = gap ? os_xlsx_cell_ref(ref, i, r) : 0;
-        gap = 0;
-        w->pos += os_xlsx_cell(w->buf + w->pos, &w->cols[i], values[i],
-                               lens[i], ref, reflen, &cut);
+        w->pos +=
+            os_xlsx_cell(w->buf + w->pos, &w->cols[i], values[i], lens[i], ref,
+                         cell_ref(w, i, num, numlen, ref), &cut);
         w->stats.cut_cells += cut;
         cut = 0;
     }
@@ -565,9 +586,18 @@ apr_status_t os_xlsx_create(os_xlsx **wp, const os_xlsx_opts *o, apr_pool_t *p)
     w = apr_pcalloc(p, sizeof(*w));
     w->ncols = o->ncols;
     w->cols = apr_palloc(p, sizeof(*w->cols) * o->ncols);
+    w->colnames = apr_palloc(p, sizeof(*w->colnames) * o->ncols);
+    w->colname_lens = apr_palloc(p, (apr_size_t)o->ncols);
     for (i = 0; i < o->ncols; i++) {
         w->cols[i] =
             os_xlsx_cell_col(o->types[i], o->typmods ? o->typmods[i] : -1);
+        if (o->exact_numbers
+            && (w->cols[i].kind == OS_XLSX_NUMBER
+                || w->cols[i].kind == OS_XLSX_FLOAT)) {
+            w->cols[i].kind = OS_XLSX_DECIMAL;
+        }
+        w->colname_lens[i] =
+            (unsigned char)os_xlsx_cell_col_name(w->colnames[i], i);
     }
     if (o->labels) {
         w->labels = apr_palloc(p, sizeof(*w->labels) * o->ncols);

@@ -66,6 +66,10 @@ typedef struct os_xlsx_opts {
     int level;       /* deflate level 1..9, 0 = OS_XLSX_LEVEL_DEFAULT */
     os_xlsx_sink sink;
     void *ctx; /* the sink's */
+    /* 1: every number column keeps the exact rule (at most 15
+     * significant digits, else text), as numeric(p, s) does; 0: the
+     * rule of each column's type (os_xlsx_cell.c) */
+    int exact_numbers;
 } os_xlsx_opts;
 
 /* What the writer did so far; readable after any call, also after an

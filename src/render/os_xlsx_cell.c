@@ -6,12 +6,28 @@
  *
  * - Numbers: PostgreSQL's text is copied into <v> when it is a plain
  *   decimal number (optionally with an exponent, as float8 prints 1e+20)
- *   of at most 15 significant digits, counted from the first to the last
- *   nonzero digit, with its first digit's power of ten within +-307.
- *   Why 15: an IEEE double holds any 15-digit decimal exactly enough to
- *   print it back (DBL_DIG), and Excel shows 15 digits; 16 would not read
- *   back (9007199254740993). Why 307: Excel's range is about 2.2e-308 to
- *   9.99e+307. NaN and the infinities are text.
+ *   whose first nonzero digit's power of ten is within +-307 (Excel's
+ *   range is about 2.2e-308 to 9.99e+307; NaN and the infinities are
+ *   text), and when the column's kind allows it:
+ *   - real, double precision (OS_XLSX_FLOAT): always. The text is the
+ *     shortest that reads back as the double, which is what a
+ *     spreadsheet holds: text would protect no digit, and would make
+ *     SUM skip the cell.
+ *   - integers and numeric without a declared scale (OS_XLSX_NUMBER):
+ *     a value with a fractional part always (avg(), stddev(), a
+ *     division print 16 to 20 digits that only a double's worth
+ *     matter to a spreadsheet user, as every other tool writes them); a
+ *     whole number only up to 2^53 in magnitude, the last a double
+ *     holds exactly: an id or account number past it stays text rather
+ *     than silently changed.
+ *   - numeric(p, s) (OS_XLSX_DECIMAL): at most 15 significant digits,
+ *     counted from the first to the last nonzero digit; a declared scale
+ *     says every digit counts. Why 15: an IEEE double holds any 15-digit
+ *     decimal exactly enough to print it back (DBL_DIG), and Excel shows
+ *     15 digits; 16 would not read back (9007199254740993).
+ *   The cell references: every <c> carries r="B7" and every <row> r="7".
+ *   ECMA-376 makes them optional, but Gnumeric, ExcelJS and others read
+ *   nothing without them.
  * - Dates: Excel's 1900 system counts serial 1 as 1900-01-01 and has a
  *   serial 60 for the nonexistent 1900-02-29, so from 1900-03-01 (serial
  *   61) on, serial = days since 1970-01-01 + 25569; earlier dates, BC,
@@ -21,9 +37,13 @@
  *   a fraction of a second gets the style that shows .000, so a whole
  *   second does not show a meaningless ".000". timestamptz: the wall
  *   clock PostgreSQL printed (the session's TimeZone), offset dropped.
- *   Serials are written with 10 decimals (8.64 us), far below Excel's
- *   millisecond, and exact in decimal so the file does not depend on
- *   printf's rounding of a double.
+ *   Serials are written in full precision: the double two ulps away from
+ *   the exact value (about 1.5 us for today's dates, 0.1 ms in 9999), in
+ *   17 digits; exact where a double holds the value (12:00). Away, on
+ *   the side that a reader truncating milliseconds since 1970 toward zero
+ *   keeps (SheetJS read a 10-decimal 13:45:06 as 13:45:05.999): above
+ *   from 1970 on, below before; a reader that rounds gets the same
+ *   millisecond.
  * - Text: an inline string (no shared-string table, which would grow with
  *   the data). XML escapes and OOXML's _xHHHH_ for what XML cannot carry,
  *   see os_xlsx_cell_text; xml:space="preserve" only where leading or
@@ -32,6 +52,7 @@
  *
  * Layer render: may call its own layer and base, db, deliver.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "os_date.h"
@@ -77,12 +98,15 @@ os_xlsx_col os_xlsx_cell_col(unsigned type, int typmod)
     case OID_INT2:
     case OID_INT4:
     case OID_INT8:
-    case OID_FLOAT4:
-    case OID_FLOAT8:
         c.kind = OS_XLSX_NUMBER;
         break;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+        c.kind = OS_XLSX_FLOAT;
+        break;
     case OID_NUMERIC:
-        c.kind = OS_XLSX_NUMBER;
+        /* a declared scale (typmod set) says every digit counts */
+        c.kind = typmod >= 4 ? OS_XLSX_DECIMAL : OS_XLSX_NUMBER;
         c.style = numeric_style(typmod);
         break;
     case OID_BOOL:
@@ -142,14 +166,15 @@ static char *put_escape(char *d, unsigned cp)
     return d + 7;
 }
 
-/* A '_' at s that starts x and four hex digits would, with a '_' after
- * them (from the data or from an escape we write next), read back as an
- * escape: such a '_' is itself written _x005F_. Escaping one too many is
- * harmless (_x005F_ always reads back as '_'). */
+/* A '_' at s followed by x (either case) and a hex digit could, with a
+ * '_' after the digits (from the data or from an escape we write next),
+ * read back as an escape: Excel decodes _x and four hex digits,
+ * LibreOffice 7.4 one to four (x_x4_y came back as x, U+0004, y). Such a
+ * '_' is itself written _x005F_, which every reader decodes as '_'.
+ * Escaping one too many is harmless; one too few changes the text. */
 static int looks_escaped(const unsigned char *s, apr_size_t n)
 {
-    return n >= 6 && (s[1] | 0x20) == 'x' && is_hex(s[2]) && is_hex(s[3])
-        && is_hex(s[4]) && is_hex(s[5]);
+    return n >= 3 && (s[1] | 0x20) == 'x' && is_hex(s[2]);
 }
 
 /* One non-plain character at s (class cls): written to *d, its length in
@@ -318,25 +343,34 @@ static apr_size_t string_cell(char *dst, const char *v, apr_size_t len,
 }
 
 apr_size_t os_xlsx_cell_string(char *dst, const char *v, apr_size_t len,
-                               int style, int *cut)
+                               const char *ref, apr_size_t reflen, int style,
+                               int *cut)
 {
-    return string_cell(dst, v, len, NULL, 0, style, cut);
+    return string_cell(dst, v, len, ref, reflen, style, cut);
 }
 
-/* A plain decimal number (see the banner) Excel holds exactly. */
-static int number_ok(const char *v, apr_size_t len)
+/* What number_scan reads of a plain decimal number. */
+typedef struct number_shape {
+    long sig;     /* significant digits, first to last nonzero; 0: zero */
+    long mag;     /* the power of ten of the first nonzero digit */
+    int whole;    /* no nonzero digit below the units */
+    char top[16]; /* a whole number of 16 digits: its digits */
+} number_shape;
+
+/* Reads v[0..len) as [-]digits[.digits][e[+-]digits] (float8 prints
+ * 1e+20); 0 when it is not one (NaN, Infinity, anything else). */
+static int number_scan(const char *v, apr_size_t len, number_shape *ns)
 {
-    apr_size_t i = 0;
-    long ndig = 0, intdig = 0, first = -1, last = -1, exp = 0, mag;
+    apr_size_t i = 0, d0;
+    long ndig = 0, intdig = 0, first = -1, last = -1, exp = 0, p;
     int point = 0;
 
     if (len > OS_XLSX_CELL_CHARS) { /* only zeros could make it so long;
                                      * and the cell's bound needs this */
         return 0;
     }
-    if (i < len && v[i] == '-') {
-        i++;
-    }
+    i += i < len && v[i] == '-';
+    d0 = i;
     for (; i < len; i++) {
         if (v[i] >= '0' && v[i] <= '9') {
             if (v[i] != '0') {
@@ -376,11 +410,65 @@ static int number_ok(const char *v, apr_size_t len)
     if (i != len) {
         return 0;
     }
-    if (first < 0) { /* zero */
+    memset(ns, 0, sizeof(*ns));
+    if (first < 0) {
+        ns->whole = 1;
         return 1;
     }
-    mag = intdig - 1 - first + exp; /* the power of ten of the first digit */
-    return last - first + 1 <= 15 && mag >= -307 && mag <= 307;
+    ns->sig = last - first + 1;
+    ns->mag = intdig - 1 - first + exp;
+    ns->whole = intdig - 1 - last + exp >= 0;
+    if (ns->whole && ns->mag == 15) { /* its 16 digits, to compare */
+        memset(ns->top, '0', sizeof(ns->top));
+        for (p = 0; d0 < len && p < first + 16; d0++) {
+            if (v[d0] >= '0' && v[d0] <= '9') {
+                if (p >= first) {
+                    ns->top[p - first] = v[d0];
+                }
+                p++;
+            }
+            else if (v[d0] != '.') {
+                break;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Excel's range is about 2.2e-308 to 9.99e+307. */
+#define MAG_MIN -307
+#define MAG_MAX 307
+/* Why 15: an IEEE double holds any 15-digit decimal exactly enough to
+ * print it back (DBL_DIG), and Excel shows 15 digits. */
+#define EXACT_DIGITS 15
+/* 2^53: every whole number up to it is a double exactly; 2^53 + 1 is
+ * not (9007199254740993 reads back as ...992). */
+#define WHOLE_MAX "9007199254740992"
+
+/* Whether a value of kind (OS_XLSX_NUMBER, _FLOAT or _DECIMAL), with
+ * PostgreSQL's text v[0..len), is a number cell (see the banner). */
+static int number_ok(os_xlsx_kind kind, const char *v, apr_size_t len)
+{
+    number_shape ns;
+
+    if (!number_scan(v, len, &ns)) {
+        return 0;
+    }
+    if (ns.sig == 0) { /* zero */
+        return 1;
+    }
+    if (ns.mag < MAG_MIN || ns.mag > MAG_MAX) {
+        return 0;
+    }
+    switch (kind) {
+    case OS_XLSX_FLOAT:
+        return 1;
+    case OS_XLSX_DECIMAL:
+        return ns.sig <= EXACT_DIGITS;
+    default:
+        return !ns.whole || ns.mag < 15
+            || (ns.mag == 15 && memcmp(ns.top, WHOLE_MAX, 16) <= 0);
+    }
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -463,29 +551,117 @@ static apr_size_t offset_len(const char *v, apr_size_t len)
     return i;
 }
 
-/* The serial text: days, then the fraction ms / MS_PER_DAY rounded to 10
- * decimals, trailing zeros dropped. */
-static char *put_serial(char *d, long days, long ms)
+/* The next double above (dir 1) or below (dir -1) x > 0: its bits plus
+ * or minus one. */
+static double next_to(double x, int dir)
 {
-    unsigned long long f;
-    char frac[10];
-    int n = 10, k;
+    apr_uint64_t bits;
 
-    d = put_ulong(d, (unsigned long)days);
-    if (ms == 0) {
+    memcpy(&bits, &x, sizeof(bits));
+    bits += (apr_uint64_t)(apr_int64_t)dir;
+    memcpy(&x, &bits, sizeof(x));
+    return x;
+}
+
+/* 86,400,000 = 2^10 * 84,375: a time of day that is a multiple of 84,375
+ * ms (12:00, 06:00, 00:22:30) is a fraction of 1024ths, which a double
+ * holds exactly, and every product a reader makes of it is exact too. */
+#define MS_EXACT 84375
+
+/* Why 2: a reader turns the serial into milliseconds with a few double
+ * operations (SheetJS: v * 24 * 60 * 60 * 1000 + its epoch, then
+ * truncates), each off by up to half an ulp of its result; a serial two
+ * ulps away from the exact value stays on its side through them. */
+#define SERIAL_ULPS_AWAY 2
+
+/* x as printf's "%.17g" writes it: 17 significant digits, correctly
+ * rounded (to even on a tie), trailing zeros dropped; for 10 <= x < 2^32
+ * (every date-time serial) with integers, since printf took a fifth of
+ * the writer's time on a timestamp column. A double is m * 2^-s exactly,
+ * so its digits are those of the integer part m >> s and of the fraction
+ * (m mod 2^s) * 10^decimals / 2^s. Other x: printf. */
+static char *put_g17(char *d, double x)
+{
+    static const unsigned long long pow10[] = {
+        1ULL,
+        10ULL,
+        100ULL,
+        1000ULL,
+        10000ULL,
+        100000ULL,
+        1000000ULL,
+        10000000ULL,
+        100000000ULL,
+        1000000000ULL,
+        10000000000ULL,
+        100000000000ULL,
+        1000000000000ULL,
+        10000000000000ULL,
+        100000000000000ULL,
+        1000000000000000ULL,
+    };
+    apr_uint64_t bits, m, ip, q, rem, half;
+    unsigned __int128 p;
+    char frac[16];
+    int s, nint = 0, dec, k, n;
+
+    if (!(x >= 10 && x < 4294967296.0)) {
+        return d + snprintf(d, 32, "%.17g", x);
+    }
+    memcpy(&bits, &x, sizeof(bits));
+    s = 1075 - (int)((bits >> 52) & 0x7ff); /* 21 to 49 here */
+    m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+    ip = m >> s;
+    for (q = ip; q; q /= 10) {
+        nint++;
+    }
+    dec = 17 - nint; /* 7 to 15 */
+    p = (unsigned __int128)(m & ((1ULL << s) - 1)) * pow10[dec];
+    q = (apr_uint64_t)(p >> s);
+    rem = (apr_uint64_t)(p & ((1ULL << s) - 1));
+    half = 1ULL << (s - 1);
+    q += rem > half || (rem == half && (q & 1));
+    if (q == pow10[dec]) { /* rounds up into the integer part */
+        return d + snprintf(d, 32, "%.17g", x);
+    }
+    d = put_ulong(d, (unsigned long)ip);
+    if (q == 0) {
         return d;
     }
-    f = ((unsigned long long)ms * 10000000000ULL + MS_PER_DAY / 2)
-        / MS_PER_DAY;
-    for (k = 9; k >= 0; k--) {
-        frac[k] = (char)('0' + f % 10);
-        f /= 10;
+    for (k = dec - 1; k >= 0; k--, q /= 10) {
+        frac[k] = (char)('0' + q % 10);
     }
-    while (frac[n - 1] == '0') {
-        n--;
+    for (n = dec; frac[n - 1] == '0'; n--) {
     }
     *d++ = '.';
     return put(d, frac, (apr_size_t)n);
+}
+
+/* The serial text: days, then ms / MS_PER_DAY as the double just away
+ * from the exact value (see the banner), in 17 significant digits, which
+ * read back as that double. Away means above from 1970 on and below
+ * before: SheetJS truncates milliseconds since 1970 toward zero. */
+static char *put_serial(char *d, long days, long ms)
+{
+    long long exact = (long long)days * MS_PER_DAY + ms;
+    int dir = days >= SERIAL_1970 ? 1 : -1, i;
+    double x;
+
+    if (ms == 0) {
+        return put_ulong(d, (unsigned long)days);
+    }
+    x = (double)days + (double)ms / MS_PER_DAY;
+    if (ms % MS_EXACT == 0) {
+        return put_g17(d, x);
+    }
+    while (dir > 0 ? x * MS_PER_DAY < (double)exact
+                   : x * MS_PER_DAY > (double)exact) {
+        x = next_to(x, dir);
+    }
+    for (i = 0; i < SERIAL_ULPS_AWAY; i++) {
+        x = next_to(x, dir);
+    }
+    return put_g17(d, x);
 }
 
 /* The serial and style of a date, timestamp(tz) or time value; 0 when
@@ -556,7 +732,9 @@ apr_size_t os_xlsx_cell(char *dst, const os_xlsx_col *col, const char *v,
 
     switch (col->kind) {
     case OS_XLSX_NUMBER:
-        if (number_ok(v, len)) {
+    case OS_XLSX_FLOAT:
+    case OS_XLSX_DECIMAL:
+        if (number_ok(col->kind, v, len)) {
             return value_cell(dst, ref, reflen, col->style, NULL, 0, v, len);
         }
         break;

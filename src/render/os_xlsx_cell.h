@@ -16,7 +16,9 @@
 /* What a column's cells become, decided once from its type. */
 typedef enum {
     OS_XLSX_TEXT,      /* inline string: everything not below */
-    OS_XLSX_NUMBER,    /* int2/4/8, float4/8, numeric */
+    OS_XLSX_NUMBER,    /* int2/4/8, numeric without a declared scale */
+    OS_XLSX_FLOAT,     /* float4/8 */
+    OS_XLSX_DECIMAL,   /* numeric(p, s): a declared scale */
     OS_XLSX_BOOL,      /* boolean */
     OS_XLSX_DATE,      /* date */
     OS_XLSX_TIMESTAMP, /* timestamp */
@@ -59,17 +61,18 @@ typedef struct os_xlsx_col {
 #define OS_XLSX_SCALE_MAX 30
 
 /* The column kind and style for a PostgreSQL type (its OID: 16 bool,
- * 20/21/23 ints, 700/701 floats, 1700 numeric, 1082 date, 1114
- * timestamp, 1184 timestamptz, 1083 time; anything else text) and typmod
- * (-1 none; a numeric's scale from it as PostgreSQL 15 encodes it, so a
- * negative scale gives General). */
+ * 20/21/23 ints, 700/701 floats, 1700 numeric (decimal with a typmod),
+ * 1082 date, 1114 timestamp, 1184 timestamptz, 1083 time; anything else
+ * text) and typmod (-1 none; a numeric's scale from it as PostgreSQL 15
+ * encodes it, so a negative scale gives General). */
 os_xlsx_col os_xlsx_cell_col(unsigned type, int typmod);
 
 /* Writes to dst the cell for PostgreSQL's text output v[0..len) (not NULL:
  * a NULL has no cell) in a column col, with the reference ref[0..reflen)
- * ("C17") as its r attribute when reflen > 0 (needed after a skipped
- * cell). A value its kind cannot hold (too many digits, NaN, infinity,
- * before 1900-03-01 or after 9999-12-31, BC, unparsable) and every text
+ * ("C17") as its r attribute when reflen > 0 (the writer always gives
+ * one: several readers need it). A value its kind cannot hold (see the
+ * number rule in os_xlsx_cell.c; NaN, infinity, before 1900-03-01 or
+ * after 9999-12-31, BC, unparsable) and every text
  * is an inline string holding v exactly, cut after OS_XLSX_CELL_CHARS
  * characters: then *cut is set to 1 (else left alone). dst must have
  * OS_XLSX_CELL_MAX(len) bytes (reflen at most 10); returns the bytes
@@ -81,13 +84,15 @@ apr_size_t os_xlsx_cell(char *dst, const os_xlsx_col *col, const char *v,
 /* The inline string for v[0..len), as in os_xlsx_cell but with a given
  * style (0 none), e.g. a header label in bold. */
 apr_size_t os_xlsx_cell_string(char *dst, const char *v, apr_size_t len,
-                               int style, int *cut);
+                               const char *ref, apr_size_t reflen, int style,
+                               int *cut);
 
 /* The text of v[0..len) as XML character data that reads back as v
- * (Excel decoding the OOXML _xHHHH_ escapes): & < > as entities;
- * characters XML 1.0 cannot carry (controls other than tab and LF,
- * U+FFFE, U+FFFF) and CR as _xHHHH_; the '_' of a literal _xHHHH_ (any
- * case) as _x005F_; a byte that is not valid UTF-8 as U+FFFD. Stops
+ * (Excel and LibreOffice decoding the OOXML _xHHHH_ escapes): & < > as
+ * entities; characters XML 1.0 cannot carry (controls other than tab and
+ * LF, U+FFFE, U+FFFF) and CR as _xHHHH_; the '_' of every _x or _X
+ * followed by a hex digit as _x005F_ (LibreOffice also decodes _xH_,
+ * _xHH_ and _xHHH_); a byte that is not valid UTF-8 as U+FFFD. Stops
  * before the character that would pass OS_XLSX_CELL_CHARS UTF-16 units
  * (a 4-byte UTF-8 character counts 2), setting *cut. dst must have
  * OS_XLSX_TEXT_MAX(len) bytes; returns the bytes written. */

@@ -1,4 +1,4 @@
-/* fuzz_token.c: Django's signed tokens, os_token_verify (src/os_token.c).
+/* fuzz_token.c: Django's signed tokens, os_token_verify (src/export/os_token.c).
  *
  * The first byte chooses what the rest is:
  * - even: a token as a client sends it, verified with two keys at a fixed

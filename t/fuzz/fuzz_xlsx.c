@@ -18,7 +18,8 @@
  *    '&' only in &amp; &lt; &gt;; xml:space="preserve" wherever leading
  *    or trailing white space would otherwise be dropped;
  *  - the text decodes back (entities, then OOXML's _xHHHH_ escapes, as
- *    Excel reads them) to the value, each byte that is not UTF-8 a
+ *    Excel reads them, and as LibreOffice reads them: _xH_ to _xHHHH_) to
+ *    the value, each byte that is not UTF-8 a
  *    U+FFFD, cut after 32,767 UTF-16 units exactly when the value has
  *    more, never inside a character, *cut set then and only then;
  *  - a number cell's <v> is the value itself, a boolean's 1 or 0 from t
@@ -33,8 +34,8 @@
 
 /* The types os_xlsx_cell_col maps (PostgreSQL OIDs); the last entry is a
  * header label (os_xlsx_cell_string, bold). */
-static const unsigned oids[] = { 25,   23,   1700, 701,  16,
-                                 1082, 1114, 1184, 1083, 0 };
+static const unsigned oids[] = { 25,   23,   1700, 701, 16,  1082,
+                                 1114, 1184, 1083, 20,  700, 0 };
 #define NKINDS (sizeof(oids) / sizeof(oids[0]))
 
 /* The next valid UTF-8 character at s[0..n) (RFC 3629): its length and
@@ -137,8 +138,10 @@ static size_t put_utf8(char *out, unsigned cp)
 }
 
 /* Checks that t[0..n) is XML character data as the writer promises, and
- * decodes it as Excel reads it into out. 0 if it is not. */
-static int decode_text(const char *t, size_t n, char *out, size_t *outlen)
+ * decodes it as Excel reads it (min_hex 4: _xHHHH_) or as LibreOffice 7.4
+ * does (min_hex 1: _xH_ to _xHHHH_) into out. 0 if it is not. */
+static int decode_text(const char *t, size_t n, char *out, size_t *outlen,
+                       size_t min_hex)
 {
     const unsigned char *s = (const unsigned char *)t;
     size_t i = 0, o = 0, k;
@@ -172,15 +175,20 @@ static int decode_text(const char *t, size_t n, char *out, size_t *outlen)
             return 0;
         }
     }
-    /* OOXML: _xHHHH_ (x in either case, as the writer escapes both) */
+    /* OOXML: _xHHHH_ (x in either case, as the writer escapes both);
+     * LibreOffice also takes one to three hex digits (min_hex 1) */
     for (i = 0; i < xn;) {
-        if (xn - i >= 7 && x[i] == '_' && (x[i + 1] | 0x20) == 'x'
-            && hex(x[i + 2]) >= 0 && hex(x[i + 3]) >= 0 && hex(x[i + 4]) >= 0
-            && hex(x[i + 5]) >= 0 && x[i + 6] == '_') {
-            cpv = hex(x[i + 2]) << 12 | hex(x[i + 3]) << 8 | hex(x[i + 4]) << 4
-                | hex(x[i + 5]);
+        size_t h = 0;
+
+        if (xn - i >= 3 && x[i] == '_' && (x[i + 1] | 0x20) == 'x') {
+            for (cpv = 0; h < 4 && i + 2 + h < xn && hex(x[i + 2 + h]) >= 0;
+                 h++) {
+                cpv = cpv << 4 | hex(x[i + 2 + h]);
+            }
+        }
+        if (h >= min_hex && i + 2 + h < xn && x[i + 2 + h] == '_') {
             o += put_utf8(out + o, (unsigned)cpv);
-            i += 7;
+            i += 3 + h;
         }
         else {
             out[o++] = x[i++];
@@ -345,8 +353,10 @@ static void check_text(const cell *c, const unsigned char *val, size_t len,
 
     FUZZ_CHECK(want && got);
     FUZZ_CHECK(c->type && same(c->type, c->typen, "inlineStr"));
-    FUZZ_CHECK(decode_text(c->text, c->textn, got, &gn));
     wn = expected(val, len, want, &whole);
+    FUZZ_CHECK(decode_text(c->text, c->textn, got, &gn, 4));
+    FUZZ_CHECK(gn == wn && !memcmp(got, want, wn));
+    FUZZ_CHECK(decode_text(c->text, c->textn, got, &gn, 1));
     FUZZ_CHECK(gn == wn && !memcmp(got, want, wn));
     FUZZ_CHECK(cut == !whole);
     /* XML keeps leading and trailing white space only where asked */
@@ -369,7 +379,7 @@ static void check_value(const cell *c, unsigned oid, const char *val,
         return;
     }
     FUZZ_CHECK(!c->type);
-    if (oid == 23 || oid == 1700 || oid == 701) {
+    if (oid == 20 || oid == 23 || oid == 1700 || oid == 701 || oid == 700) {
         FUZZ_CHECK(c->vn == len && !memcmp(c->v, val, len));
     }
     else {
@@ -394,9 +404,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     kind = data[0] % NKINDS;
     oid = oids[kind];
-    /* numeric(20, s): a typmod with s from 0 to 39 */
-    col = os_xlsx_cell_col(
-        oid, oid == 1700 ? (int)((20 << 16) | (data[1] >> 1) % 40) + 4 : -1);
+    /* numeric(20, s): a typmod with s from 0 to 38; 39: numeric without
+     * one (the number rule of avg() and the like) */
+    col = os_xlsx_cell_col(oid,
+                           oid == 1700 && (data[1] >> 1) % 40 != 39
+                               ? (int)((20 << 16) | (data[1] >> 1) % 40) + 4
+                               : -1);
     if (oid && data[1] & 1) {
         reflen = os_xlsx_cell_ref(ref, data[1] * 131 % 16384,
                                   (long)data[1] * 4099 % 1048576 + 1);
@@ -410,7 +423,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dst = malloc(max);
     FUZZ_CHECK(val && dst);
     n = oid ? os_xlsx_cell(dst, &col, val, len, ref, reflen, &cut)
-            : os_xlsx_cell_string(dst, val, len, OS_XLSX_STYLE_HEADER, &cut);
+            : os_xlsx_cell_string(dst, val, len, ref, reflen,
+                                  OS_XLSX_STYLE_HEADER, &cut);
     FUZZ_CHECK(n <= max);
     FUZZ_CHECK(parse_cell(dst, n, &c));
     FUZZ_CHECK(!reflen

@@ -1,4 +1,4 @@
-/* test_token.c: unit tests of src/os_token.c against tokens that Django
+/* test_token.c: unit tests of src/export/os_token.c against tokens that Django
  * itself made (token_vectors.h, from token_vectors.py), on a made-up
  * clock; and the tampering Django refuses: a changed payload, timestamp
  * or signature, a signature whose last character decodes to the same

@@ -102,11 +102,30 @@ static void test_escapes(void)
     TEXT("_X00ff_", "_x005F_X00ff_");
     TEXT("a_xABCD_b", "a_x005F_xABCD_b");
     TEXT("_xABCD\r", "_x005F_xABCD_x000D_");
-    TEXT("_x004_", "_x004_");
+    /* LibreOffice decodes _x with one to four hex digits: every _x and
+     * a hex digit gets its '_' escaped (the probe strings of issue 19) */
+    TEXT("_x004_", "_x005F_x004_");
+    TEXT("_x4_", "_x005F_x4_");
+    TEXT("x_x4_y", "x_x005F_x4_y");
+    TEXT("_xa_", "_x005F_xa_");
+    TEXT("_x0d_", "_x005F_x0d_");
+    TEXT("_x1f_", "_x005F_x1f_");
+    TEXT("_x00_", "_x005F_x00_");
+    TEXT("_x005F_", "_x005F_x005F_");
+    TEXT("pos_x1_", "pos_x005F_x1_");
+    TEXT("AB_x0d_7", "AB_x005F_x0d_7");
+    TEXT("__x1__", "__x005F_x1__");
+    TEXT("_X0D_", "_x005F_X0D_");
+    TEXT("_x", "_x");
+    TEXT("x_", "x_");
+    TEXT("_x_", "_x_");
+    TEXT("_xg1_", "_xg1_");
+    TEXT("_x0d_\r", "_x005F_x0d__x000D_");
+    TEXT("\r_xa_", "_x000D__x005F_xa_");
     TEXT("_xGHIJ_", "_xGHIJ_");
     TEXT("__x_", "__x_");
     TEXT("snake_case_x", "snake_case_x");
-    TEXT("_x00", "_x00");
+    TEXT("_x00", "_x005F_x00");
     /* UTF-8: kept; not UTF-8: U+FFFD per bad byte */
     TEXT("Z\xc3\xab \xe6\x9d\xb1 \xf0\x9f\x9a\x80",
          "Z\xc3\xab \xe6\x9d\xb1 \xf0\x9f\x9a\x80");
@@ -192,14 +211,19 @@ static void test_serials(void)
     /* timestamp: the time of day as the fraction, to the millisecond */
     cell(1114, -1, "2024-02-29 00:00:00", VAL(3, "45351"));
     cell(1114, -1, "2024-02-29 12:00:00", VAL(3, "45351.5"));
-    cell(1114, -1, "2024-02-29 06:00:00.5", VAL(4, "45351.250005787"));
-    cell(1114, -1, "1970-01-01 00:00:00.001", VAL(4, "25569.0000000116"));
-    cell(1114, -1, "1970-01-01 00:00:00.0005", VAL(4, "25569.0000000116"));
+    cell(1114, -1, "2024-02-29 06:00:00", VAL(3, "45351.25"));
+    /* full precision, two ulps above the exact value from 1970 on (below
+     * before): 13:45:06 is 45351.572986111111..., whose nearest double
+     * SheetJS read as 13:45:05.999 */
+    cell(1114, -1, "2024-02-29 13:45:06", VAL(3, "45351.572986111125"));
+    cell(1114, -1, "2024-02-29 06:00:00.5", VAL(4, "45351.250005787049"));
+    cell(1114, -1, "1970-01-01 00:00:00.001", VAL(4, "25569.00000001158"));
+    cell(1114, -1, "1970-01-01 00:00:00.0005", VAL(4, "25569.00000001158"));
     cell(1114, -1, "1970-01-01 00:00:00.0004", VAL(4, "25569"));
-    cell(1114, -1, "2024-02-29 23:59:59.9994", VAL(4, "45351.9999999884"));
+    cell(1114, -1, "2024-02-29 23:59:59.9994", VAL(4, "45351.999999988439"));
     cell(1114, -1, "2024-02-29 23:59:59.9996", VAL(4, "45352"));
     cell(1114, -1, "2024-12-31 23:59:59.999999", VAL(4, "45658"));
-    cell(1114, -1, "9999-12-31 23:59:59.999", VAL(4, "2958465.9999999884"));
+    cell(1114, -1, "9999-12-31 23:59:59.999", VAL(4, "2958465.9999999893"));
     cell(1114, -1, "9999-12-31 23:59:59.9999",
          STR("9999-12-31 23:59:59.9999"));
     cell(1114, -1, "1900-02-28 23:59:59", STR("1900-02-28 23:59:59"));
@@ -215,16 +239,18 @@ static void test_serials(void)
     /* timestamptz: the wall clock printed, the offset dropped */
     cell(1184, -1, "2024-02-29 12:00:00+00", VAL(3, "45351.5"));
     cell(1184, -1, "2024-02-29 12:00:00+05:30", VAL(3, "45351.5"));
-    cell(1184, -1, "2024-02-29 12:00:00.5-08", VAL(4, "45351.500005787"));
-    cell(1184, -1, "1901-12-13 20:45:52+00:09:21", VAL(3, "713.8651851852"));
+    cell(1184, -1, "2024-02-29 12:00:00.5-08", VAL(4, "45351.500005787049"));
+    cell(1184, -1, "1901-12-13 20:45:52+00:09:21",
+         VAL(3, "713.86518518518494"));
     cell(1184, -1, "2024-02-29 12:00:00+5", STR("2024-02-29 12:00:00+5"));
     cell(1184, -1, "-infinity", STR("-infinity"));
 
     /* time: a fraction of a day; PostgreSQL's 24:00:00 is one day */
     cell(1083, -1, "00:00:00", VAL(5, "0"));
     cell(1083, -1, "12:00:00", VAL(5, "0.5"));
-    cell(1083, -1, "06:00:00.25", VAL(6, "0.2500028935"));
+    cell(1083, -1, "06:00:00.25", VAL(6, "0.2500028935185184"));
     cell(1083, -1, "24:00:00", VAL(5, "1"));
+    cell(1083, -1, "00:00:00.001", VAL(6, "1.1574074074074071e-08"));
     cell(1083, -1, "23:59:59.9996", VAL(6, "1"));
     cell(1083, -1, "24:00:00.5", STR("24:00:00.5"));
     cell(1083, -1, "25:00:00", STR("25:00:00"));
@@ -232,26 +258,108 @@ static void test_serials(void)
     cell(1083, -1, "12:00:00+02", STR("12:00:00+02"));
 }
 
+/* Days since 1970-01-01 to a civil date (H. Hinnant's civil_from_days),
+ * written apart from the writer's days_from_civil. */
+static void civil(long z, int *y, int *m, int *d)
+{
+    long era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* 200,000 timestamps from 1900-03-01 to 9999-12-31 at random
+ * milliseconds: each serial reads back (strtod) as a double that printf's
+ * %.17g writes the same (the integer printer is printf's digits); that
+ * rounds to the millisecond; and that SheetJS's conversion in UTC
+ * (v * 24 * 60 * 60 * 1000 - 2209161600000, truncated toward zero by
+ * Date's setTime) gives the millisecond exactly. */
+static void test_serial_precision(void)
+{
+    os_xlsx_col col = os_xlsx_cell_col(1114, -1);
+    unsigned long long seed = 42;
+    long bad_text = 0, bad_round = 0, bad_trunc = 0, i;
+    char v[40], printed[40], *end;
+    int y, m, d, cut = 0;
+
+    for (i = 0; i < 200000; i++) {
+        long days, ms, n;
+        double x, js;
+        long long want, epoch_ms;
+        const char *p;
+
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        days = 61 + (long)((seed >> 20) % (2958465 - 61 + 1));
+        ms = (long)((seed >> 7) % 86400000);
+        if (i % 4 == 0) {
+            ms -= ms % 1000; /* whole seconds, as most timestamps */
+        }
+        civil(days - 25569, &y, &m, &d);
+        apr_snprintf(v, sizeof(v), "%04d-%02d-%02d %02ld:%02ld:%02ld.%03ld", y,
+                     m, d, ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
+                     ms % 1000);
+        n = (long)os_xlsx_cell(cellbuf, &col, v, strlen(v), NULL, 0, &cut);
+        cellbuf[n] = '\0';
+        p = strstr(cellbuf, "<v>");
+        x = p ? strtod(p + 3, &end) : 0;
+        snprintf(printed, sizeof(printed), "%.17g", x);
+        bad_text +=
+            !p || strncmp(p + 3, printed, strlen(printed)) || end[0] != '<';
+        want = (long long)days * 86400000 + ms;
+        bad_round += (long long)(x * 86400000 + 0.5) != want;
+        js = x * 24 * 60 * 60 * 1000 + -2209161600000.0;
+        epoch_ms = (long long)js; /* toward zero */
+        bad_trunc += epoch_ms != want - 2209161600000LL;
+    }
+    ok(!bad_text, "serials: 200,000 written as printf's %.17g of the double");
+    ok(!bad_round, "serials: 200,000 round to the millisecond printed");
+    ok(!bad_trunc, "serials: 200,000 truncate (SheetJS) to the millisecond");
+    if (bad_text + bad_round + bad_trunc) {
+        printf("# %ld text, %ld rounded, %ld truncated wrong\n", bad_text,
+               bad_round, bad_trunc);
+    }
+}
+
 static void test_numbers(void)
 {
+    /* numeric without a declared scale: a fraction is a number however
+     * many digits (avg(), stddev(), a division); a whole number only up
+     * to 2^53 */
     NUM("0", PLAIN("0"));
     NUM("-0", PLAIN("-0"));
     NUM("123456789012345", PLAIN("123456789012345"));
-    NUM("1234567890123456", STR("1234567890123456"));
+    NUM("1234567890123456", PLAIN("1234567890123456"));
     NUM("-999999999999999", PLAIN("-999999999999999"));
+    NUM("9007199254740992", PLAIN("9007199254740992"));
+    NUM("-9007199254740992", PLAIN("-9007199254740992"));
     NUM("9007199254740993", STR("9007199254740993"));
+    NUM("-9007199254740993", STR("-9007199254740993"));
+    NUM("9100000000000000", STR("9100000000000000"));
+    NUM("10000000000000000", STR("10000000000000000"));
     NUM("9223372036854775807", STR("9223372036854775807"));
-    NUM("123456789012345000000", PLAIN("123456789012345000000"));
+    NUM("123456789012345000000", STR("123456789012345000000"));
+    NUM("10000000000000000.0", STR("10000000000000000.0"));
+    NUM("9007199254740993.000", STR("9007199254740993.000"));
+    NUM("9007199254740993.5", PLAIN("9007199254740993.5"));
     NUM("12345678901234.5", PLAIN("12345678901234.5"));
-    NUM("0.1234567890123456", STR("0.1234567890123456"));
+    NUM("0.1234567890123456", PLAIN("0.1234567890123456"));
+    NUM("4.6330500000000000", PLAIN("4.6330500000000000"));
+    NUM("12345678901234567890.123", PLAIN("12345678901234567890.123"));
+    NUM("0.33333333333333333333", PLAIN("0.33333333333333333333"));
     NUM("0.000000000000001", PLAIN("0.000000000000001"));
     NUM("1.00000000000000000000", PLAIN("1.00000000000000000000"));
     NUM("1023.60", PLAIN("1023.60"));
-    NUM("1e+20", PLAIN("1e+20"));
+    NUM("9.007199254740992e15", PLAIN("9.007199254740992e15"));
+    NUM("9.007199254740993e15", STR("9.007199254740993e15"));
+    NUM("1e+20", STR("1e+20"));
     NUM("-1.2345e-05", PLAIN("-1.2345e-05"));
-    NUM("1e+307", PLAIN("1e+307"));
-    NUM("9.99999999999999e+307", PLAIN("9.99999999999999e+307"));
-    NUM("1e+308", STR("1e+308"));
     NUM("1e-307", PLAIN("1e-307"));
     NUM("1e-308", STR("1e-308"));
     NUM("5e-324", STR("5e-324"));
@@ -286,21 +394,44 @@ static void test_numbers(void)
         free(want);
     }
 
-    /* integer and float types alike; no style */
+    /* integers: up to 2^53 */
     cell(20, -1, "-9223372036854775808", STR("-9223372036854775808"));
+    cell(20, -1, "9007199254740992", PLAIN("9007199254740992"));
+    cell(20, -1, "9007199254740993", STR("9007199254740993"));
+    cell(20, -1, "1234567890123456", PLAIN("1234567890123456"));
     cell(23, -1, "2147483647", PLAIN("2147483647"));
     cell(21, -1, "-32768", PLAIN("-32768"));
-    cell(701, -1, "0.1", PLAIN("0.1"));
-    cell(701, -1, "1.7976931348623157e+308", STR("1.7976931348623157e+308"));
-    cell(700, -1, "3.4028235e+38", PLAIN("3.4028235e+38"));
 
-    /* numeric with a declared scale: that many decimals shown */
-    cell(1700, TYPMOD(10, 2), "1023.60", VAL(9, "1023.60"));
-    cell(1700, TYPMOD(10, 2), "NaN", STR("NaN"));
-    cell(1700, TYPMOD(12, 0), "42", VAL(7, "42"));
-    cell(1700, TYPMOD(40, 30), "0.5", VAL(37, "0.5"));
-    cell(1700, TYPMOD(40, 31), "0.5", PLAIN("0.5"));
-    cell(1700, TYPMOD(10, -2), "1200", PLAIN("1200"));
+    /* real, double precision: always, within Excel's range */
+    cell(701, -1, "0.1", PLAIN("0.1"));
+    cell(701, -1, "0.30000000000000004", PLAIN("0.30000000000000004"));
+    cell(701, -1, "4633.049999999999", PLAIN("4633.049999999999"));
+    cell(701, -1, "9007199254740992", PLAIN("9007199254740992"));
+    cell(701, -1, "1e+20", PLAIN("1e+20"));
+    cell(701, -1, "1e+307", PLAIN("1e+307"));
+    cell(701, -1, "9.99999999999999e+307", PLAIN("9.99999999999999e+307"));
+    cell(701, -1, "1e+308", STR("1e+308"));
+    cell(701, -1, "1.7976931348623157e+308", STR("1.7976931348623157e+308"));
+    cell(701, -1, "1e-320", STR("1e-320"));
+    cell(701, -1, "-0", PLAIN("-0"));
+    cell(701, -1, "NaN", STR("NaN"));
+    cell(701, -1, "-Infinity", STR("-Infinity"));
+    cell(700, -1, "3.4028235e+38", PLAIN("3.4028235e+38"));
+    cell(700, -1, "0.32345678", PLAIN("0.32345678"));
+
+    /* numeric(p, s): at most 15 significant digits, every digit counts */
+    cell(1700, TYPMOD(20, 0), "123456789012345", VAL(7, "123456789012345"));
+    cell(1700, TYPMOD(20, 0), "1234567890123456", STR("1234567890123456"));
+    cell(1700, TYPMOD(30, 0), "123456789012345000000",
+         VAL(7, "123456789012345000000"));
+    cell(1700, TYPMOD(20, 16), "0.1234567890123456",
+         STR("0.1234567890123456"));
+    cell(1700, TYPMOD(20, 16), "0.1234567890123450",
+         VAL(23, "0.1234567890123450"));
+    cell(1700, TYPMOD(30, 3), "12345678901234567890.123",
+         STR("12345678901234567890.123"));
+    cell(1700, TYPMOD(10, -2), "1234567890123456700",
+         STR("1234567890123456700"));
 
     /* boolean */
     cell(16, -1, "t", "<c t=\"b\"><v>1</v></c>");
@@ -326,7 +457,7 @@ static void test_numbers(void)
 
 static void test_refs(void)
 {
-    char b[16];
+    char b[16], b2[256];
     size_t n;
 
     n = os_xlsx_cell_ref(b, 0, 1);
@@ -341,6 +472,32 @@ static void test_refs(void)
     same("ref AAA3", b, n, "AAA3", 4);
     n = os_xlsx_cell_ref(b, 16383, 1048576);
     same("ref XFD1048576", b, n, "XFD1048576", 10);
+    n = os_xlsx_cell_ref(b, 51, 7);
+    same("ref AZ7", b, n, "AZ7", 3);
+    n = os_xlsx_cell_ref(b, 52, 7);
+    same("ref BA7", b, n, "BA7", 3);
+    n = os_xlsx_cell_ref(b, 18277, 7); /* past Excel's columns: ZZZ */
+    same("ref ZZZ7", b, n, "ZZZ7", 4);
+    n = os_xlsx_cell_col_name(b, 16383);
+    same("column XFD", b, n, "XFD", 3);
+
+    /* the reference goes into the cell, typed or text, first attribute */
+    {
+        os_xlsx_col num = os_xlsx_cell_col(23, -1);
+        os_xlsx_col txt = os_xlsx_cell_col(25, -1);
+        int cut = 0;
+
+        n = os_xlsx_cell(b2, &num, "42", 2, "AZ7", 3, &cut);
+        same("number cell with r", b2, n, "<c r=\"AZ7\"><v>42</v></c>", 24);
+        n = os_xlsx_cell(b2, &txt, "x", 1, "XFD1048576", 10, &cut);
+        same_str("text cell with r", apr_pstrmemdup(pool, b2, n),
+                 "<c r=\"XFD1048576\" t=\"inlineStr\"><is><t>x</t></is></c>");
+        n = os_xlsx_cell_string(b2, "id", 2, "ZZ1", 3, OS_XLSX_STYLE_HEADER,
+                                &cut);
+        same_str(
+            "header cell with r", apr_pstrmemdup(pool, b2, n),
+            "<c r=\"ZZ1\" s=\"1\" t=\"inlineStr\"><is><t>id</t></is></c>");
+    }
 }
 
 /* ---- workbooks ---- */
@@ -900,8 +1057,9 @@ static void test_sink_failure(void)
     apr_pool_create(&sub, pool);
     memset(&s, 0, sizeof(s));
     {
-        os_xlsx_opts o = { 4, shop_types, shop_typmods, shop_labels,
-                           0, 6,          mem_sink,     &s };
+        os_xlsx_opts o = { 4,           shop_types, shop_typmods,
+                           shop_labels, 0,          6,
+                           mem_sink,    &s,         0 };
 
         ok(os_xlsx_create(&w, &o, sub) == APR_SUCCESS
                && os_xlsx_begin(w) == APR_SUCCESS,
@@ -919,7 +1077,7 @@ static void test_sink_failure(void)
 static void test_options(void)
 {
     static const unsigned types[] = { 25 };
-    os_xlsx_opts o = { 1, types, NULL, NULL, 0, 0, mem_sink, NULL };
+    os_xlsx_opts o = { 1, types, NULL, NULL, 0, 0, mem_sink, NULL, 0 };
     os_xlsx *w;
 
     o.ncols = 0;
@@ -944,6 +1102,7 @@ int main(void)
     test_escapes();
     test_cut();
     test_serials();
+    test_serial_precision();
     test_numbers();
     test_refs();
     test_split_rows();

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Known-answer vectors for src/os_token.c, made by Django itself.
+"""Known-answer vectors for src/export/os_token.c, made by Django itself.
 
 Writes t/unit/token_vectors.h (committed; regenerate with
     /usr/bin/python3 t/unit/token_vectors.py > t/unit/token_vectors.h

@@ -180,6 +180,8 @@ DBDMax 3
     ServerName 127.0.0.1
     # The shop's exports, with its /server-status and /orderstream-metrics.
     Include "$top/conf/orderstream.conf"
+    # The staff exports without their login (t/staff.t tests it).
+    Include "$t_dir/conf/staff-open.inc"
 $ours</VirtualHost>
 $down
 CONF

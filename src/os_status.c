@@ -480,7 +480,10 @@ int os_status_log(request_rec *r)
     for (rr = r; rr; rr = rr->next) {
         status = rr->status;
     }
-    if (!with || (key = key_for(with)) < 0
+    /* A HEAD runs no export, whatever it was answered (a 400 or 406 is
+     * one before the method matters): never counted. */
+    if (!with || r->header_only || with->header_only
+        || (key = key_for(with)) < 0
         || apr_global_mutex_lock(lock) != APR_SUCCESS) {
         return DECLINED;
     }
@@ -488,6 +491,7 @@ int os_status_log(request_rec *r)
         os_tally_add(t, outcome, status, note_int(with, "orderstream-rows"),
                      note_int(with, "orderstream-bytes"),
                      apr_time_now() - r->request_time);
+        os_tally_add_spooled(t, note_int(with, "orderstream-spooled-bytes"));
     }
     apr_global_mutex_unlock(lock);
     return DECLINED;

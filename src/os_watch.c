@@ -26,6 +26,8 @@
  *    primary's, are looked at every OS_WATCH_TICK.
  * Linux's poll(2), for POLLRDHUP, which apr_poll does not offer; the rest
  * of the module is Linux-only too (TCP_INFO, SIOCOUTQ).
+ *
+ * Layer db: may call its own layer and base.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* POLLRDHUP (apxs defines it already) */

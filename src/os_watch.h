@@ -1,5 +1,8 @@
 /* os_watch.h: whether the client of a request is still there, looked at
- * while an export waits for the database (os_cursor_watch). */
+ * while an export waits for the database (os_cursor_watch).
+ *
+ * Layer db: may call its own layer and base.
+ */
 #ifndef OS_WATCH_H
 #define OS_WATCH_H
 

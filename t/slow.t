@@ -372,8 +372,12 @@ sub curl_bg {
     my ($line) = grep { /OS00053: / } @log;
     like $line // '', qr{\[orderstream:warn\].*/slow/rate: export cut after \d+ rows, \d+ bytes: .*OrderStreamMinRate 16384 over 2 s},
         'too slow: OS00053 names the Location, rows, bytes and the bound';
-    like $line // '', qr/after $l->{rows} rows, $l->{bytes} bytes/,
-        'too slow: the rows and bytes of the notes';
+    # The error log says what the export wrote; the notes what left for
+    # the client (issue 20), which a cut by a bound makes less.
+    my ($wrote) = ($line // '') =~ /after $l->{rows} rows, (\d+) bytes/;
+    ok defined $wrote && $l->{bytes} <= $wrote,
+        "too slow: the rows of the notes; their bytes ($l->{bytes}) what "
+        . 'left of those written (' . ($wrote // '-') . ')';
     next_export_works('a client too slow', '/slow/small', $small, 'os_slow');
 }
 

@@ -32,10 +32,11 @@ use File::Spec ();
 use File::Temp ();
 use IO::Select ();
 use IO::Socket::INET ();
+use Socket ();
 use Time::HiRes ();
 use OrderStreamTest qw(dechunk psql_super psql_value httpd_config_test module_so);
 
-plan tests => 56;
+plan tests => 64;
 
 my $t_dir = Apache::Test::vars('t_dir');
 my $top   = Apache::Test::vars('top_dir');
@@ -96,6 +97,12 @@ sub write_conf {
         SetHandler orderstream
         OrderStreamSQL "SELECT g, pg_sleep(CASE WHEN g % 100 = 0 THEN 0.1 ELSE 0 END) IS NULL AS s FROM generate_series(1, 5000) AS g"
         OrderStreamFetchRows 100
+    </Location>
+    # 8.5 MB in a fraction of a second: a client that reads slowly gets
+    # most of it from the spool file.
+    <Location /st/big>
+        SetHandler orderstream
+        OrderStreamSQL "SELECT g, repeat(md5(g::text), 4) AS pad FROM generate_series(1, 60000) AS g"
     </Location>
     <Location /st/quick>
         SetHandler orderstream
@@ -168,7 +175,7 @@ MaxSpareThreads 64
 MaxConnectionsPerChild 0
 ExtendedStatus On
 DocumentRoot "$docroot"
-LogFormat "%U|%>s|%{orderstream-outcome}n|%{orderstream-rows}n|%{orderstream-bytes}n|%m" notes
+LogFormat "%U|%>s|%{orderstream-outcome}n|%{orderstream-rows}n|%{orderstream-bytes}n|%m|%B|%{orderstream-spooled-bytes}n" notes
 CustomLog "$dir/logs/access_log" notes
 DBDriver pgsql
 DBDParams "host=127.0.0.1 port=$ENV{OS_PGPORT} dbname=shop user=shop"
@@ -180,6 +187,8 @@ DBDMax 3
     ServerName 127.0.0.1
     # The shop's exports, with its /server-status and /orderstream-metrics.
     Include "$top/conf/orderstream.conf"
+    # The staff exports without their login (t/staff.t tests it).
+    Include "$t_dir/conf/staff-open.inc"
 $ours</VirtualHost>
 $down
 CONF
@@ -356,14 +365,38 @@ push @series, get('/st/quick?limit=zz') for 1 .. 2;
 push @series, get('/st/quick', headers => "Accept: image/png\r\n");
 push @series, get('/st/down', host => 'down.test') for 1 .. 2;
 push @series, get('/st/quick', method => 'HEAD');
+push @series, get('/st/quick?limit=zz', method => 'HEAD');
+push @series, get('/st/quick', method => 'HEAD', headers => "Accept: image/png\r\n");
 push @series, get('/st/unseen');
 for (1 .. 2) {            # client-gone: the first bytes, then away
     my $c = more(start('/st/slow'), max_body => 1, timeout => 10);
     close $c->{s};
 }
 is join(' ', map { $_->{status} } @series),
-    '200 200 200 200 200 200 500 400 400 406 503 503 200 200',
-    'the series: complete, cut, timeout, 400, 406, 503, HEAD, status Off';
+    '200 200 200 200 200 200 500 400 400 406 503 503 200 400 406 200',
+    'the series: complete, cut, timeout, 400, 406, 503, HEAD (200, 400, 406), '
+    . 'status Off';
+
+# A slow client that leaves a spooled download: it reads about 100 KB of
+# 8.5 MB (a 16 KB receive buffer), then closes with the rest unread (a
+# reset). What it is said to have received is what it read, within its
+# socket buffer; the spooled bytes are told apart.
+my ($big_read, $big_rcvbuf);
+{
+    my $c = start('/st/big');
+    setsockopt($c->{s}, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 16384);
+    my $sel = IO::Select->new($c->{s});
+    my $deadline = Time::HiRes::time() + 20;
+    while (length($c->{buf}) < 100_000 && Time::HiRes::time() < $deadline) {
+        Time::HiRes::sleep(0.01);
+        next unless $sel->can_read(1);
+        sysread($c->{s}, $c->{buf}, 4096, length $c->{buf}) or last;
+    }
+    $big_rcvbuf = unpack 'i', getsockopt($c->{s}, Socket::SOL_SOCKET(),
+                                         Socket::SO_RCVBUF());
+    close $c->{s};
+    $big_read = length result($c)->{body};
+}
 
 # Nothing running once they have ended, whatever ended them.
 my $idle = wait_for(10, sub { my $a = auto(); !$a->{OrderStreamRunning} && $a });
@@ -379,32 +412,53 @@ sub log_lines {
     while (<$fh>) {
         chomp;
         my %h;
-        @h{qw(url status outcome rows bytes method)} = split /\|/, $_, -1;
+        @h{qw(url status outcome rows bytes method sent spooled)} = split /\|/, $_, -1;
         push @l, \%h;
     }
     return \@l;
 }
 # The four slow ones, the series, the two that went away: every line is
 # written (our log_transaction hook runs beside mod_log_config's).
-my $want_lines = 4 + @series + 2;
+my $want_lines = 4 + @series + 2 + 1;
 wait_for(10, sub { (grep { $_->{url} =~ m{^/st/} } @{ log_lines() }) >= $want_lines });
 Time::HiRes::sleep(0.3);
-my (%want, %wrej, %wrows, %wbytes, %whist);
-for my $l (grep { $_->{outcome} ne '-' } @{ log_lines() }) {
+# The one that left mid-spool.
+{
+    my ($l) = grep { $_->{url} eq '/st/big' } @{ log_lines() };
+    $l ||= {};
+    is $l->{outcome}, 'client-gone', 'left mid-spool: outcome client-gone';
+    ok defined $l->{bytes} && $l->{bytes} >= $big_read - 1000
+        && $l->{bytes} <= $big_read + $big_rcvbuf + 1000,
+        "left mid-spool: orderstream-bytes ($l->{bytes}) is what it read "
+        . "($big_read), within its receive buffer ($big_rcvbuf)";
+    is $l->{sent}, $l->{bytes}, 'left mid-spool: %B says the same';
+    ok $l->{spooled} > 10 * $l->{bytes},
+        "left mid-spool: orderstream-spooled-bytes ($l->{spooled}) tells the "
+        . 'spool file\'s share apart';
+}
+# HEAD is not an export, whatever it was answered: its notes are in the
+# access log, never in the totals.
+my @head = grep { $_->{method} eq 'HEAD' && $_->{outcome} ne '-' } @{ log_lines() };
+is join(' ', sort map { $_->{status} } @head), '400 406',
+    'HEAD 400 and 406: in the access log as rejected';
+my (%want, %wrej, %wrows, %wbytes, %wspool, %whist);
+for my $l (grep { $_->{outcome} ne '-' && $_->{method} ne 'HEAD' } @{ log_lines() }) {
     # mod_log_config's escaping (ap_escape_logitem): \" \\ \xhh
     (my $loc = $l->{url}) =~ s/\\(x([0-9a-f]{2})|.)/defined $2 ? chr hex $2 : $1/ge;
     $want{$loc}{$l->{outcome}}++;
     $wrej{$loc}{$l->{status}}++ if $l->{outcome} eq 'rejected';
     $wrows{$loc} += $l->{rows};
     $wbytes{$loc} += $l->{bytes};
+    $wspool{$loc} += $l->{spooled} if $l->{spooled} ne '-';
     $whist{$loc}++ if $l->{outcome} ne 'rejected';
 }
 ok $want{'/st/unseen'}, 'the access log has notes for OrderStreamStatus Off too';
-delete $_->{'/st/unseen'} for \%want, \%wrej, \%wrows, \%wbytes, \%whist;
+delete $_->{'/st/unseen'} for \%want, \%wrej, \%wrows, \%wbytes, \%wspool, \%whist;
 is_deeply [sort keys %want],
-    [sort '/st/slow', '/st/quick', '/st/midstream', '/st/timeout', '/st/down', $odd],
+    [sort '/st/slow', '/st/big', '/st/quick', '/st/midstream', '/st/timeout', '/st/down', $odd],
     'the access log: every kind of end is there';
 is_deeply \%want, { '/st/slow' => { complete => 4, 'client-gone' => 2 },
+                    '/st/big' => { 'client-gone' => 1 },
                     '/st/quick' => { complete => 3, rejected => 3 },
                     '/st/midstream' => { 'db-error' => 2 },
                     '/st/timeout' => { timeout => 1 },
@@ -413,7 +467,7 @@ is_deeply \%want, { '/st/slow' => { complete => 4, 'client-gone' => 2 },
     'the access log: the outcomes expected';
 
 $m = scrape();
-my (%got, %grej, %grows, %gbytes, %ghist);
+my (%got, %grej, %grows, %gbytes, %gspool, %ghist);
 for my $loc (keys %{ $m->{orderstream_exports_total} }) {
     for my $k (keys %{ $m->{orderstream_exports_total}{$loc} }) {
         my $v = $m->{orderstream_exports_total}{$loc}{$k} or next;
@@ -425,6 +479,8 @@ for my $loc (keys %{ $m->{orderstream_exports_total} }) {
     }
     $grows{$loc}  = $m->{orderstream_rows_total}{$loc}{''} if $m->{orderstream_rows_total}{$loc}{''};
     $gbytes{$loc} = $m->{orderstream_bytes_total}{$loc}{''} if $m->{orderstream_bytes_total}{$loc}{''};
+    $gspool{$loc} = $m->{orderstream_spooled_bytes_total}{$loc}{''}
+        if $m->{orderstream_spooled_bytes_total}{$loc}{''};
     $ghist{$loc} = $m->{orderstream_export_duration_seconds_count}{$loc}{''}
         if $m->{orderstream_export_duration_seconds_count}{$loc}{''};
 }
@@ -434,6 +490,8 @@ is_deeply \%grows, { map { $_ => $wrows{$_} } grep { $wrows{$_} } keys %wrows },
     'scrape: orderstream_rows_total = the rows notes, summed';
 is_deeply \%gbytes, { map { $_ => $wbytes{$_} } grep { $wbytes{$_} } keys %wbytes },
     'scrape: orderstream_bytes_total = the bytes notes, summed';
+is_deeply \%gspool, { map { $_ => $wspool{$_} } grep { $wspool{$_} } keys %wspool },
+    'scrape: orderstream_spooled_bytes_total = the spooled-bytes notes, summed';
 is_deeply \%ghist, \%whist, 'scrape: the duration histogram counts every '
     . 'export but the rejected ones';
 ok !exists $m->{orderstream_exports_total}{'/st/unseen'},
@@ -446,17 +504,23 @@ my $inf_ok = !grep {
 ok $inf_ok, 'scrape: each histogram\'s +Inf bucket equals its count';
 
 my $a = auto();
-my (%auto_got, %auto_rows);
+my (%auto_got, %auto_rows, %auto_bytes, %auto_spool);
 for my $loc (keys %{ $a->{totals} }) {
     my $t = $a->{totals}{$loc};
     for my $k (grep { /^Outcome\[/ } keys %$t) {
         $auto_got{$loc}{ $k =~ s/^Outcome\[(.*)\]$/$1/r } = $t->{$k} if $t->{$k};
     }
     $auto_rows{$loc} = $t->{Rows} if $t->{Rows};
+    $auto_bytes{$loc} = $t->{Bytes} if $t->{Bytes};
+    $auto_spool{$loc} = $t->{SpooledBytes} if $t->{SpooledBytes};
 }
 is_deeply \%auto_got, \%want, '?auto: the totals\' outcomes = the notes';
 is_deeply \%auto_rows, { map { $_ => $wrows{$_} } grep { $wrows{$_} } keys %wrows },
     '?auto: the totals\' rows = the notes';
+is_deeply \%auto_bytes, { map { $_ => $wbytes{$_} } grep { $wbytes{$_} } keys %wbytes },
+    '?auto: the totals\' bytes = the notes';
+is_deeply \%auto_spool, { map { $_ => $wspool{$_} } grep { $wspool{$_} } keys %wspool },
+    '?auto: the totals\' spooled bytes = the notes';
 $html = get('/server-status')->{body};
 ok $html =~ m{<td>/st/midstream</td><td>127\.0\.0\.1</td><td>0</td><td>0</td><td>0</td><td>2</td>},
     '/server-status: the totals table (/st/midstream: 2 db-error)';

@@ -16,7 +16,9 @@
 /* The notes' names, as LogFormat's %{orderstream-outcome}n spells them. */
 #define OS_NOTE_OUTCOME "orderstream-outcome"
 #define OS_NOTE_ROWS "orderstream-rows"
-#define OS_NOTE_BYTES "orderstream-bytes"
+#define OS_NOTE_BYTES "orderstream-bytes" /* what left for the client */
+/* what went through the spool file (os_spool.c): not what the client got */
+#define OS_NOTE_SPOOLED "orderstream-spooled-bytes"
 
 /* The outcomes (the access log's status stays 200 for a download cut
  * after it started; this says what happened). */

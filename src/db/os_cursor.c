@@ -12,6 +12,10 @@
  * would outlive both. Here the transaction is ours from BEGIN to COMMIT or
  * ROLLBACK, and apr_dbd's own state is never touched.
  *
+ * Every statement is sent and then waited for in one place (collect): with
+ * a watch (os_cursor_watch) the wait also notices a client that left, and
+ * cancels the statement then rather than when it returns.
+ *
  * Layer db: may call its own layer and base.
  */
 #include <string.h>
@@ -31,6 +35,9 @@ struct os_cursor {
     apr_pool_t *pool;
     os_pgerr err;
     int pending_q; /* the query of the FETCH sent and not yet collected */
+    os_cursor_wait_fn *wait; /* NULL: libpq waits, nothing is watched */
+    void *wait_ctx;
+    int gone; /* the last failure: the client went away */
 };
 
 os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p)
@@ -40,6 +47,17 @@ os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p)
     cur->conn = conn;
     cur->pool = p;
     return cur;
+}
+
+void os_cursor_watch(os_cursor *cur, os_cursor_wait_fn *wait, void *ctx)
+{
+    cur->wait = wait;
+    cur->wait_ctx = ctx;
+}
+
+int os_cursor_client_gone(const os_cursor *cur)
+{
+    return cur->gone;
 }
 
 const os_pgerr *os_cursor_error(const os_cursor *cur)
@@ -91,7 +109,10 @@ static void keep_error(os_cursor *cur, const char *step, int query,
     char *m;
     size_t n;
 
-    if (!msg || !*msg) {
+    if (cur->gone) {
+        msg = "the client went away: statement cancelled";
+    }
+    else if (!msg || !*msg) {
         msg = PQerrorMessage(cur->conn);
     }
     m = apr_pstrdup(cur->pool, msg ? msg : "unknown error");
@@ -108,6 +129,51 @@ static void keep_error(os_cursor *cur, const char *step, int query,
     cur->err.query = query;
     cur->err.sqlstate = apr_pstrdup(cur->pool, state ? state : "");
     cur->err.message = m;
+}
+
+static void cancel_running(PGconn *conn);
+
+/* Until the result of what was sent can be read without blocking,
+ * watching the client meanwhile. APR_ECONNABORTED: it is gone, and the
+ * statement was cancelled (its results drained). */
+static apr_status_t await(os_cursor *cur)
+{
+    apr_status_t rv;
+
+    while (cur->wait && PQisBusy(cur->conn)) {
+        rv = cur->wait(cur->wait_ctx, PQsocket(cur->conn));
+        if (rv == APR_ECONNABORTED) {
+            cancel_running(cur->conn);
+            return rv;
+        }
+        if (rv == APR_SUCCESS && !PQconsumeInput(cur->conn)) {
+            break; /* the connection broke: PQgetResult says so */
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* The result of the statement just sent (sent: PQsend* succeeded), as
+ * PQexec returns it: the last of its results. NULL when sending failed or
+ * the client went away (cur->gone); the caller keeps the error. */
+static PGresult *collect(os_cursor *cur, int sent)
+{
+    PGresult *res, *last = NULL;
+
+    cur->gone = 0;
+    if (!sent) {
+        return NULL;
+    }
+    while (await(cur) == APR_SUCCESS) {
+        if ((res = PQgetResult(cur->conn)) == NULL) {
+            return last;
+        }
+        PQclear(last);
+        last = res;
+    }
+    PQclear(last);
+    cur->gone = 1;
+    return NULL;
 }
 
 /* Takes a result whose rows nobody reads: success when its status is
@@ -129,7 +195,8 @@ static apr_status_t expect(os_cursor *cur, PGresult *res, ExecStatusType want,
 /* Runs a command that returns no rows. */
 static apr_status_t command(os_cursor *cur, const char *step, const char *sql)
 {
-    return expect(cur, PQexec(cur->conn, sql), PGRES_COMMAND_OK, step, 0);
+    return expect(cur, collect(cur, PQsendQuery(cur->conn, sql)),
+                  PGRES_COMMAND_OK, step, 0);
 }
 
 /* The name of query q's cursor, in buf. */
@@ -150,8 +217,10 @@ static apr_status_t declare(os_cursor *cur, int q, const char *sql,
         apr_pstrcat(cur->pool, "DECLARE ", cursor_name(name, sizeof(name), q),
                     " NO SCROLL CURSOR FOR ", sql, NULL);
     PGresult *res =
-        PQexecParams(cur->conn, declare, b ? b->n : 0, b ? b->types : NULL,
-                     b ? b->values : NULL, NULL, NULL, 0);
+        collect(cur,
+                PQsendQueryParams(cur->conn, declare, b ? b->n : 0,
+                                  b ? b->types : NULL, b ? b->values : NULL,
+                                  NULL, NULL, 0));
 
     return expect(cur, res, PGRES_COMMAND_OK, "DECLARE", q + 1);
 }
@@ -161,8 +230,9 @@ static apr_status_t select_params(os_cursor *cur, const char *step,
                                   const char *sql, int n,
                                   const char *const *values)
 {
-    PGresult *res =
-        PQexecParams(cur->conn, sql, n, NULL, values, NULL, NULL, 0);
+    PGresult *res = collect(
+        cur,
+        PQsendQueryParams(cur->conn, sql, n, NULL, values, NULL, NULL, 0));
 
     return expect(cur, res, PGRES_TUPLES_OK, step, 0);
 }
@@ -294,14 +364,9 @@ apr_status_t os_cursor_fetch_send(os_cursor *cur, int q, int n)
 apr_status_t os_cursor_fetch_wait(os_cursor *cur, PGresult **res,
                                   apr_pool_t *pool)
 {
-    PGresult *extra;
-
-    *res = PQgetResult(cur->conn);
     /* One statement, one result: reading up to the NULL that ends it
      * leaves the connection ready for the next command. */
-    while ((extra = PQgetResult(cur->conn)) != NULL) {
-        PQclear(extra);
-    }
+    *res = collect(cur, 1);
     if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
         keep_error(cur, "FETCH", cur->pending_q + 1, *res);
         PQclear(*res);
@@ -346,7 +411,7 @@ apr_status_t os_cursor_move(os_cursor *cur, int q, apr_int64_t n,
         apr_snprintf(sql, sizeof(sql),
                      "MOVE FORWARD %" APR_INT64_T_FMT " FROM %s", step,
                      cursor_name(name, sizeof(name), q));
-        res = PQexec(cur->conn, sql);
+        res = collect(cur, PQsendQuery(cur->conn, sql));
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             keep_error(cur, "MOVE", q + 1, res);
             PQclear(res);
@@ -368,7 +433,9 @@ apr_status_t os_cursor_describe(os_cursor *cur, int q, PGresult **res,
 {
     char name[32];
 
-    *res = PQdescribePortal(cur->conn, cursor_name(name, sizeof(name), q));
+    *res = collect(
+        cur,
+        PQsendDescribePortal(cur->conn, cursor_name(name, sizeof(name), q)));
     if (PQresultStatus(*res) != PGRES_COMMAND_OK) {
         keep_error(cur, "DESCRIBE", q + 1, *res);
         PQclear(*res);

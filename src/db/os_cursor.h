@@ -49,6 +49,22 @@ typedef struct os_cursor_local {
 /* A cursor on conn, allocated from p. Nothing is sent yet. */
 os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
 
+/* Waits until fd, the database's socket, has something to read
+ * (APR_SUCCESS), or a moment passed with nothing (APR_TIMEUP: asked again),
+ * or the client the export is for is gone (APR_ECONNABORTED). */
+typedef apr_status_t os_cursor_wait_fn(void *ctx, int fd);
+
+/* From now on every wait for the database goes through wait(ctx, ...)
+ * (os_watch_wait): when it says the client is gone, the statement running
+ * is cancelled, the step fails with os_cursor_client_gone() true, and the
+ * caller ends the transaction (os_cursor_abort) as after any failure.
+ * Without a watch, libpq waits on its own and nothing is watched. */
+void os_cursor_watch(os_cursor *cur, os_cursor_wait_fn *wait, void *ctx);
+
+/* Whether the last failure was the client going away (os_cursor_watch):
+ * the query was cancelled, nothing went wrong in the database. */
+int os_cursor_client_gone(const os_cursor *cur);
+
 /* BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; DECLARE a NO SCROLL
  * cursor (never WITH HOLD: that would materialise the whole result at
  * commit) for each query of queries (const char *), all in the one

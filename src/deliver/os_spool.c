@@ -147,6 +147,10 @@ struct os_spool {
     apr_uint64_t base;  /* HTTP/2: bytes read from the file before the
                          * last truncation */
     apr_uint64_t sent;  /* HTTP/2 without a file: bytes passed */
+    apr_off_t wire;     /* bytes the filter was given (see spool_bytes) */
+    apr_off_t spooled;  /* bytes written to the file, all truncations */
+    apr_uint64_t out0;  /* HTTP/1.x: bytes the connection had sent when the
+                         * filter was added (out_bytes) */
     apr_status_t bound; /* set once a bound cut the response */
     apr_bucket_brigade *piece, *out;
     apr_pool_t *wrap; /* the FILE buckets' apr_file_t, until passed */
@@ -169,6 +173,8 @@ const char *os_spool_bound(apr_status_t rv)
         : rv == OS_SPOOL_TOO_LONG  ? "too-long"
                                    : NULL;
 }
+
+static apr_uint64_t out_bytes(os_spool *s);
 
 /* ---- the file ----------------------------------------------------------- */
 
@@ -311,6 +317,7 @@ static apr_status_t spool_write(os_spool *s, apr_bucket_brigade *piece)
         s->failed = 1;
         return rv;
     }
+    s->spooled += at - s->size;
     s->size = at;
     apr_brigade_cleanup(piece);
     return APR_SUCCESS;
@@ -475,6 +482,35 @@ static apr_uint64_t acked(os_spool *s)
         return 0;
     }
     return ti.tcpi_bytes_acked;
+}
+
+/* Bytes that left for the client: HTTP/1.x, what the kernel put on the
+ * wire for the connection (TCP_INFO: sent, less retransmissions; what the
+ * client acknowledged on a kernel without those), which is what the
+ * client received, its window at most besides, and keeps counting what
+ * was sent and not yet acknowledged when the client reset; HTTP/2, what
+ * mod_http2's primary connection took, as taken(). */
+static apr_uint64_t out_bytes(os_spool *s)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    apr_os_sock_t fd;
+
+    if (s->h2) {
+        return s->base + (apr_uint64_t)reader_at(s) + s->sent;
+    }
+    if (!os_spool_client_fd(s->r->connection, &fd)
+        || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len)) {
+        return 0;
+    }
+    if (len >= offsetof(struct tcp_info, tcpi_bytes_retrans)
+            + sizeof(ti.tcpi_bytes_retrans)) {
+        return ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
+    }
+    return len >= offsetof(struct tcp_info, tcpi_bytes_acked)
+                + sizeof(ti.tcpi_bytes_acked)
+        ? ti.tcpi_bytes_acked
+        : 0;
 }
 
 /* How far the client got, by the transport's own measure. */
@@ -709,7 +745,9 @@ static apr_status_t spool_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     while (rv == APR_SUCCESS && !APR_BRIGADE_EMPTY(bb)) {
         b = APR_BRIGADE_FIRST(bb);
         if (!APR_BUCKET_IS_METADATA(b)) {
+            s->wire -= (apr_off_t)len;
             rv = take(b, s->piece, &len);
+            s->wire += (apr_off_t)len;
             if (rv == APR_SUCCESS && piece_full(s->piece, len)) {
                 rv = s->bound ? s->bound : put(s, s->piece, len);
                 len = 0;
@@ -756,6 +794,9 @@ os_spool *os_spool_add(request_rec *r, apr_off_t limit, const char *dir,
         return NULL; /* never registered: the export runs as before */
     }
     s->feed = !s->h2 && needs_feeding(s->f);
+    s->out0 = out_bytes(s);
+    /* for spool_bytes, when the request is logged */
+    ap_set_module_config(r->request_config, &orderstream_module, s);
     return s;
 }
 
@@ -769,6 +810,47 @@ apr_status_t os_spool_drain(os_spool *s)
     rv = s->feed ? feed(s) : pass_file(s, s->size);
     s->to_client = 1;
     return rv == APR_SUCCESS ? wait_dry(s) : rv;
+}
+
+/* What the download reports, when it is logged: the bytes that left for
+ * the client's connection, not those handed to httpd. A client that
+ * left a spooled download after 90 KB of 93 MB was given 90 KB, however
+ * much the export read. So for a response whose end did not reach the
+ * client (HTTP/1.x: its connection aborted; HTTP/2: an outcome other than
+ * complete), the bytes given to this filter that did not leave are taken
+ * off r->bytes_sent (%B): what the filter was given less what left since
+ * it was added (out_bytes: HTTP/1.x, what TCP sent, so within the
+ * client's receive window of what it read; HTTP/2, what mod_http2's
+ * primary connection took: the memory passed, and how far it read the
+ * file). Not what the kernel accepted: its send buffer grows to megabytes
+ * for a client that reads nothing. The filter sees the bytes
+ * as they go on the wire (headers, chunk framing), so the framing of what
+ * did not leave is counted as body: a few bytes per 32 KB, never in the
+ * client's favour. orderstream-bytes says the same as %B; how much went
+ * through the spool file is a figure of its own,
+ * orderstream-spooled-bytes, never mixed with it. */
+static void spool_bytes(request_rec *r, const char *outcome)
+{
+    os_spool *s = ap_get_module_config(r->request_config, &orderstream_module);
+    apr_off_t unsent = 0;
+    apr_uint64_t now;
+
+    if (!s) {
+        return;
+    }
+    if (s->h2 ? strcmp(outcome, OS_COMPLETE) != 0 : r->connection->aborted) {
+        now = out_bytes(s);
+        if (now >= s->out0 && (s->h2 || now)) { /* else: cannot tell */
+            unsent = s->wire - (apr_off_t)(now - s->out0);
+        }
+    }
+    if (unsent > 0) {
+        r->bytes_sent = r->bytes_sent > unsent ? r->bytes_sent - unsent : 0;
+    }
+    apr_table_setn(r->notes, OS_NOTE_BYTES,
+                   apr_off_t_toa(r->pool, r->bytes_sent));
+    apr_table_setn(r->notes, OS_NOTE_SPOOLED,
+                   apr_off_t_toa(r->pool, s->spooled));
 }
 
 /* log_transaction, before the access log: an export the handler
@@ -795,6 +877,9 @@ static int spool_log(request_rec *r)
                       OSLOGNO(00056) "%s: client gone after the export "
                                      "was read, before all of it was sent",
                       r->uri);
+    }
+    if (o) {
+        spool_bytes(r, os_notes_outcome(r));
     }
     return DECLINED;
 }

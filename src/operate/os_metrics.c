@@ -97,7 +97,8 @@ static void outcomes(os_text *t, const os_status_view *v, const char **lbl)
     }
     family(t, "orderstream_rejected_total", "counter",
            "Exports with outcome rejected, by HTTP status: 400 bad query "
-           "string, 406 no acceptable format, 503 no database connection.");
+           "string, 403 a value from the request absent or refused, 406 no "
+           "acceptable format, 503 no database connection.");
     for (i = 0; i < v->ntotals; i++) {
         for (j = 0; j < OS_TALLY_REFUSALS; j++) {
             sample(t, "orderstream_rejected_total",
@@ -181,8 +182,13 @@ char *os_metrics_text(const os_status_view *v, apr_pool_t *p)
             "Data rows sent (the orderstream-rows note, summed).",
             APR_OFFSETOF(os_tally, rows));
     counter(&t, v, lbl, "orderstream_bytes_total",
-            "Body bytes sent (the orderstream-bytes note, summed).",
+            "Body bytes that left for the clients' connections (the "
+            "orderstream-bytes note, summed; %B of the access log).",
             APR_OFFSETOF(os_tally, bytes));
+    counter(&t, v, lbl, "orderstream_spooled_bytes_total",
+            "Bytes written to spool files for slow clients, sent or not "
+            "(the orderstream-spooled-bytes note, summed): not bytes sent.",
+            APR_OFFSETOF(os_tally, spooled));
     counter(&t, v, lbl, "orderstream_unlisted_total",
             "Exports that ran while every status slot was taken (counted, "
             "not listed as running).",

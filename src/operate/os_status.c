@@ -474,7 +474,10 @@ int os_status_log(request_rec *r)
     for (rr = r; rr; rr = rr->next) {
         status = rr->status;
     }
-    if (!with || (key = key_for(with)) < 0
+    /* A HEAD runs no export, whatever it was answered (a 400 or 406 is
+     * one before the method matters): never counted. */
+    if (!with || r->header_only || with->header_only
+        || (key = key_for(with)) < 0
         || apr_global_mutex_lock(lock) != APR_SUCCESS) {
         return DECLINED;
     }
@@ -482,6 +485,7 @@ int os_status_log(request_rec *r)
         os_tally_add(t, outcome, status, os_notes_int(with, OS_NOTE_ROWS),
                      os_notes_int(with, OS_NOTE_BYTES),
                      apr_time_now() - r->request_time);
+        os_tally_add_spooled(t, os_notes_int(with, OS_NOTE_SPOOLED));
     }
     apr_global_mutex_unlock(lock);
     return DECLINED;

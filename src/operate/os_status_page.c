@@ -142,7 +142,9 @@ static void html_totals(request_rec *r, const os_status_view *v)
     for (j = 0; j < OS_TALLY_REFUSALS; j++) {
         ap_rprintf(r, "<th>rejected %d</th>", os_tally_refusals[j]);
     }
-    ap_rputs("<th>Rows</th><th>Bytes</th><th>Mean seconds</th></tr>\n", r);
+    ap_rputs("<th>Rows</th><th>Bytes</th><th>Spooled bytes</th>"
+             "<th>Mean seconds</th></tr>\n",
+             r);
     for (i = 0; i < v->ntotals; i++) {
         const os_status_total *t = &v->totals[i];
         ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%d</td>",
@@ -155,10 +157,12 @@ static void html_totals(request_rec *r, const os_status_view *v)
             ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td>",
                        t->counts.refusals[j]);
         }
-        ap_rprintf(
-            r, "<td>%" APR_UINT64_T_FMT "</td><td>%s</td><td>%s</td></tr>\n",
-            t->counts.rows, size(r, (apr_int64_t)t->counts.bytes),
-            mean(r, &t->counts));
+        ap_rprintf(r,
+                   "<td>%" APR_UINT64_T_FMT
+                   "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                   t->counts.rows, size(r, (apr_int64_t)t->counts.bytes),
+                   size(r, (apr_int64_t)t->counts.spooled),
+                   mean(r, &t->counts));
     }
     ap_rputs("</table>\n", r);
 }
@@ -233,6 +237,8 @@ static void short_totals(request_rec *r, const os_status_view *v)
         }
         ap_rprintf(r, "%sRows: %" APR_UINT64_T_FMT "\n", k, t->counts.rows);
         ap_rprintf(r, "%sBytes: %" APR_UINT64_T_FMT "\n", k, t->counts.bytes);
+        ap_rprintf(r, "%sSpooledBytes: %" APR_UINT64_T_FMT "\n", k,
+                   t->counts.spooled);
         ap_rprintf(r, "%sSeconds: %.3f\n", k,
                    seconds((apr_interval_time_t)t->counts.micros));
         ap_rprintf(r, "%sUnlisted: %" APR_UINT64_T_FMT "\n", k,

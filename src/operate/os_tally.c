@@ -65,3 +65,8 @@ void os_tally_add(os_tally *t, const char *outcome, int status,
     t->buckets[bucket_index(took)]++;
     t->micros += took > 0 ? (apr_uint64_t)took : 0;
 }
+
+void os_tally_add_spooled(os_tally *t, apr_int64_t spooled)
+{
+    t->spooled += spooled > 0 ? (apr_uint64_t)spooled : 0;
+}

@@ -34,7 +34,10 @@ typedef struct os_tally {
     apr_uint64_t outcomes[OS_TALLY_OUTCOMES];
     apr_uint64_t refusals[OS_TALLY_REFUSALS];
     apr_uint64_t rows;  /* orderstream-rows, summed */
-    apr_uint64_t bytes; /* orderstream-bytes, summed */
+    apr_uint64_t bytes; /* orderstream-bytes, summed: what left */
+    /* orderstream-spooled-bytes, summed: what went through a spool file,
+     * sent or not; never to be read as bytes sent */
+    apr_uint64_t spooled;
     /* Durations (request start to end) of every outcome but "rejected":
      * the number in each bucket (not cumulative), +Inf last, and their
      * sum. */
@@ -49,5 +52,8 @@ typedef struct os_tally {
 void os_tally_add(os_tally *t, const char *outcome, int status,
                   apr_int64_t rows, apr_int64_t bytes,
                   apr_interval_time_t took);
+
+/* Adds a request's orderstream-spooled-bytes note to t. */
+void os_tally_add_spooled(os_tally *t, apr_int64_t spooled);
 
 #endif /* OS_TALLY_H */

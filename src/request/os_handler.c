@@ -43,6 +43,7 @@
 #include "os_render.h"
 #include "os_spool.h"
 #include "os_status.h"
+#include "os_watch.h"
 
 typedef struct os_export {
     request_rec *r;
@@ -128,6 +129,8 @@ static int acquire(os_export *ex)
     }
     os_status_connected(ex->st, os_conn_pg(ex->conn));
     ex->cur = os_cursor_create(os_conn_pg(ex->conn), r->pool);
+    os_cursor_watch(ex->cur, os_watch_wait,
+                    os_watch_create(r->connection, r->pool));
     os_conn_guard(ex->conn, ex->cur);
     return OK;
 }
@@ -346,6 +349,8 @@ static apr_status_t prepare_render(os_export *ex)
     return rv;
 }
 
+static int left_waiting(os_export *ex);
+
 /* Everything that can still become an HTTP status: the queries are
  * declared and described, ?offset= rows skipped in the database, and the
  * first batch is in *res. */
@@ -367,6 +372,9 @@ static int start(os_export *ex, PGresult **res)
     }
     if (rv == APR_SUCCESS) {
         return OK;
+    }
+    if (rv != APR_EINVAL && os_cursor_client_gone(ex->cur)) {
+        return left_waiting(ex);
     }
     if (rv != APR_EINVAL && os_cursor_broken(ex->cur)) {
         log_pgerr(ex, OSLOGNO(00017), "database unreachable");
@@ -396,7 +404,9 @@ static void let_go(os_export *ex)
 {
     os_cursor_abort(ex->cur);
     if (os_conn_release(ex->conn)) {
-        os_pace_release(ex->pace);
+        if (ex->pace) { /* none before the first byte */
+            os_pace_release(ex->pace);
+        }
         os_status_released(ex->st);
     }
 }
@@ -413,9 +423,33 @@ static int client_gone(os_export *ex)
     return OK;
 }
 
+/* The client left while the export waited for the database: the watch
+ * (os_watch.c) saw it and the statement was cancelled, so the backend,
+ * the transaction and the pooled connection are free within a tick, not
+ * when the query would have ended. Nothing more may go out: over HTTP/1.1
+ * httpd would otherwise end the body (or send an empty 200) as if it were
+ * whole, to a client that may only have shut down its sending side. */
+static int left_waiting(os_export *ex)
+{
+    const os_pgerr *e = os_cursor_error(ex->cur);
+
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, ex->r,
+                  OSLOGNO(00350) "%s: client gone while the database worked "
+                                 "(at %s, after %" APR_INT64_T_FMT
+                                 " rows): query cancelled",
+                  ex->conf->location, e->step, ex->rows);
+    let_go(ex);
+    ex->r->connection->aborted = 1;
+    ex->outcome = OS_CLIENT_GONE;
+    return DONE;
+}
+
 /* The body has started and the database failed: cut the download. */
 static int broke(os_export *ex)
 {
+    if (os_cursor_client_gone(ex->cur)) {
+        return left_waiting(ex);
+    }
     log_pgerr(ex, OSLOGNO(00015), "export cut");
     ex->outcome = os_cursor_timed_out(ex->cur) ? OS_TIMEOUT : OS_DB_ERROR;
     let_go(ex);

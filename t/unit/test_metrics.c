@@ -81,6 +81,10 @@ static void tally_tests(void)
            && t.refusals[3] == 1,
        "refusals by status: one 400, one 503, a 500 in none");
     ok(t.rows == 19 && t.bytes == 181, "rows and bytes summed, negatives not");
+    os_tally_add_spooled(&t, 4000);
+    os_tally_add_spooled(&t, -1);
+    ok(t.spooled == 4000 && t.bytes == 181,
+       "spooled bytes summed apart from bytes, negatives not");
     ok(t.buckets[0] == 6, "0.1 s, 0 s and a negative duration: le 0.1");
     ok(t.buckets[1] == 1, "0.100001 s: le 0.5");
     ok(t.buckets[OS_TALLY_BUCKETS] == 1, "4000 s: +Inf");
@@ -128,6 +132,7 @@ static os_status_view *made_up_view(void)
     os_tally_add(&t[0].counts, "client-gone", 200, 500, 55000,
                  apr_time_from_sec(20));
     os_tally_add(&t[0].counts, "rejected", 400, 0, 0, 100);
+    os_tally_add_spooled(&t[0].counts, 93000000);
     t[1].location = "/odd \"q\" \\ x\n\xe9";
     t[1].vhost = "";
     return v;
@@ -156,6 +161,9 @@ static void text_tests(void)
                  pool, "orderstream_rejected_total{%s,code=\"400\"} 1", l0));
     has_line(m, apr_psprintf(pool, "orderstream_rows_total{%s} 1510", l0));
     has_line(m, apr_psprintf(pool, "orderstream_bytes_total{%s} 166100", l0));
+    has_line(m,
+             apr_psprintf(pool, "orderstream_spooled_bytes_total{%s} 93000000",
+                          l0));
     has_line(m,
              apr_psprintf(pool,
                           "orderstream_export_duration_seconds_bucket{%s,"
@@ -192,8 +200,8 @@ static void text_tests(void)
              "orderstream_running{vhost=\"\",location=\"/odd \\\"q\\\" "
              "\\\\ x\\n\xef\xbf\xbd\"} 0");
     has_line(m, "orderstream_start_time_seconds 1700000000.000");
-    ok(count(m, "# HELP ") == 8 && count(m, "# TYPE ") == 8,
-       "eight families, HELP and TYPE once each");
+    ok(count(m, "# HELP ") == 9 && count(m, "# TYPE ") == 9,
+       "nine families, HELP and TYPE once each");
     ok(count(m, "orderstream_exports_total{") == 2 * OS_TALLY_OUTCOMES,
        "every outcome of both Locations, zeros too");
 }

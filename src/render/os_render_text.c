@@ -142,12 +142,14 @@ static apr_status_t rows(void *w, os_out *out, const PGresult *res, int from,
     for (row = from; row < to && rv == APR_SUCCESS; row++) {
         for (col = 0; col < t->ncols && rv == APR_SUCCESS; col++) {
             unsigned flags = lone | (t->guard[col] ? OS_CSV_GUARD : 0);
-            if (PQgetisnull(res, row, col)) {
+            int len = PQgetlength(res, row, col);
+            /* Only an empty value can be NULL: one libpq call a field
+             * less (each is a call through the PLT with range checks). */
+            if (len == 0 && PQgetisnull(res, row, col)) {
                 flags |= OS_CSV_NULL;
             }
             rv = put_field(t, out, PQgetvalue(res, row, col),
-                           (apr_size_t)PQgetlength(res, row, col), flags,
-                           col == t->ncols - 1);
+                           (apr_size_t)len, flags, col == t->ncols - 1);
         }
         if (rv == APR_SUCCESS) {
             (*count)++;

@@ -207,44 +207,44 @@ os_format os_config_format(const os_dir_conf *conf)
         : os_format_first(os_config_formats(conf));
 }
 
-char os_config_delimiter(const os_dir_conf *conf)
+static char os_config_delimiter(const os_dir_conf *conf)
 {
     return conf->delimiter ? conf->delimiter : ',';
 }
 
-int os_config_bom(const os_dir_conf *conf)
+static int os_config_bom(const os_dir_conf *conf)
 {
     return conf->bom == 1;
 }
 
-int os_config_formula_guard(const os_dir_conf *conf)
+static int os_config_formula_guard(const os_dir_conf *conf)
 {
     return conf->formula_guard == 1;
 }
 
-int os_config_group_by(const os_dir_conf *conf, const char **label)
+static int os_config_group_by(const os_dir_conf *conf, const char **label)
 {
     *label = conf->group_label;
     return conf->group_by > 0 ? conf->group_by : 0;
 }
 
-int os_config_max_group_rows(const os_dir_conf *conf)
+static int os_config_max_group_rows(const os_dir_conf *conf)
 {
     return conf->max_group_rows ? conf->max_group_rows
                                 : OS_DEFAULT_MAX_GROUP_ROWS;
 }
 
-int os_config_sheet_rows(const os_dir_conf *conf)
+static int os_config_sheet_rows(const os_dir_conf *conf)
 {
     return conf->sheet_rows ? conf->sheet_rows : OS_XLSX_SHEET_ROWS_MAX;
 }
 
-int os_config_xlsx_level(const os_dir_conf *conf)
+static int os_config_xlsx_level(const os_dir_conf *conf)
 {
     return conf->xlsx_level ? conf->xlsx_level : OS_XLSX_LEVEL_DEFAULT;
 }
 
-int os_config_xlsx_exact(const os_dir_conf *conf)
+static int os_config_xlsx_exact(const os_dir_conf *conf)
 {
     return conf->xlsx_numbers == 2;
 }
@@ -291,7 +291,7 @@ os_header_mode os_config_header_mode(const os_dir_conf *conf)
     return conf->header_mode ? conf->header_mode : OS_HEADER_NAMES;
 }
 
-const char *os_config_eol(const os_dir_conf *conf)
+static const char *os_config_eol(const os_dir_conf *conf)
 {
     return conf->eol == OS_EOL_LF ? "\n" : "\r\n";
 }

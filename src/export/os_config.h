@@ -114,16 +114,7 @@ int os_config_has_sql(const os_dir_conf *conf);
 /* Effective values, defaults applied. */
 int os_config_fetch_rows(const os_dir_conf *conf);
 
-/* XLSX: data rows per sheet (OrderStreamSheetRows, default the most a
- * sheet holds) and the deflate level (OrderStreamXLSXLevel, default
- * OS_XLSX_LEVEL_DEFAULT, os_xlsx.h says why). */
-int os_config_sheet_rows(const os_dir_conf *conf);
-int os_config_xlsx_level(const os_dir_conf *conf);
-/* XLSX: 1 when every number column keeps the exact rule
- * (OrderStreamXLSXNumbers exact), 0 for the default, spreadsheet. */
-int os_config_xlsx_exact(const os_dir_conf *conf);
 os_header_mode os_config_header_mode(const os_dir_conf *conf);
-const char *os_config_eol(const os_dir_conf *conf);
 /* -1: leave the database's statement_timeout alone; else milliseconds. */
 long os_config_stmt_timeout_ms(const os_dir_conf *conf);
 int os_config_max_concurrent(const os_dir_conf *conf);
@@ -133,14 +124,6 @@ int os_config_retry_after(const os_dir_conf *conf);
 os_format os_config_format(const os_dir_conf *conf);
 /* The formats a request may ask for (a mask of os_format). */
 unsigned os_config_formats(const os_dir_conf *conf);
-/* CSV: the delimiter, the byte order mark, the formula guard. */
-char os_config_delimiter(const os_dir_conf *conf);
-int os_config_bom(const os_dir_conf *conf);
-int os_config_formula_guard(const os_dir_conf *conf);
-/* NDJSON grouping: the number of key columns (0: none) and *label. */
-int os_config_group_by(const os_dir_conf *conf, const char **label);
-int os_config_max_group_rows(const os_dir_conf *conf);
-
 /* What the render layer needs of conf, defaults applied, into *o: the
  * config hands it down so that render never reads os_dir_conf. */
 struct os_render_opts;

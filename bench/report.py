@@ -92,7 +92,7 @@ def main():
     raw = read_raw(sys.argv[2])
     for r in raw:
         for k in ("wall", "bytes", "rows", "ttfb", "rss_before", "rss_max",
-                  "rss_after", "hwm_before", "hwm_after", "cpu"):
+                  "rss_after", "hwm_before", "hwm_after", "cpu", "pgcpu"):
             r[k] = num(r[k])
     out = []
     p = out.append
@@ -198,6 +198,33 @@ def main():
       f"{db_med:7.3f} {ad_med:7.3f} {ac_med:7.1f} {xa_med:7.3f}"
       "   (time ratios: below 1 means the first is faster)")
     p("")
+
+    # --- parallel (issue 23) ---------------------------------------------
+    pr = [r for r in raw if r["kind"] == "P"]
+    qr = [r for r in raw if r["kind"] == "Q"]
+    par_ratio = {}
+    if pr:
+        q_wall = {int(r["key"]): r["wall"] for r in qr}
+        p(f"Parallel (OrderStreamParallel N, issue 23): the shop export's SQL, "
+          f"N = 1 (bare, serial) to 4, then COPY; {meta.get('par_rounds', '?')} rounds")
+        p(f"  {'N':>3} {'wall s':>18} {'COPY/wall':>10} {'first byte ms':>18} "
+          f"{'peak VmRSS kB':>15} {'httpd CPU s':>12} {'PG CPU s':>9}")
+        for nn in (1, 2, 3, 4):
+            rs = [r for r in pr if r["key"].split(".")[0] == str(nn)]
+            if not rs:
+                continue
+            ratios = [q_wall.get(int(r["key"].split(".")[1]), math.nan) / r["wall"]
+                      for r in rs]
+            par_ratio[nn] = med(ratios)
+            p(f"  {nn:>3} {spread([r['wall'] for r in rs], f2):>18} "
+              f"{par_ratio[nn]:10.3f} "
+              f"{spread([r['ttfb'] * 1000 for r in rs], f1):>18} "
+              f"{kint(max(r['rss_max'] for r in rs)):>15} "
+              f"{med([r['cpu'] for r in rs]):12.2f} "
+              f"{med([r['pgcpu'] for r in rs]):9.2f}")
+        p(f"  COPY (B, same rounds): {spread([r['wall'] for r in qr], f2)} s; "
+          "COPY/wall: per round, median; PG CPU: every process of the cluster")
+        p("")
 
     # --- sweeps ------------------------------------------------------------
     def sweep(kind, title):
@@ -320,6 +347,13 @@ def main():
     p("Targets (issues 6 and 16; reported, never failed on)")
     target(f"A/B median time ratio <= {RATIO_AB_MAX}", f"{ab_med:.3f}",
            ab_med <= RATIO_AB_MAX)
+    if par_ratio:
+        p2 = [r for r in pr if r["key"].startswith("2.")]
+        target("COPY / parallel (N=2) >= 1.3 (issue 23)",
+               f"{par_ratio.get(2, math.nan):.3f}", par_ratio.get(2, 0) >= 1.3)
+        ttfb2 = max(r["ttfb"] * 1000 for r in p2) if p2 else math.nan
+        target("parallel first byte <= 50 ms (issue 23)", f"max {ttfb2:.1f} ms",
+               ttfb2 <= 50)
     target(f"A/B <= {RATIO_AB_SHIPPED} (issue 23, shipped)",
            f"{ab_med:.3f}; bare D/B {db_med:.3f}, A/D {ad_med:.3f}",
            ab_med <= RATIO_AB_SHIPPED)
@@ -356,7 +390,8 @@ def main():
       f"{meta.get('errors', '?')}; serving child {meta['child']}"
       f"{'' if meta.get('child_after') == meta['child'] else ' REPLACED by ' + meta.get('child_after', '?')}")
     phases = ", ".join(f"{k} {float(meta['phase_' + k]):.0f}"
-                       for k in ("setup", "rounds", "sweep", "concurrency",
+                       for k in ("setup", "rounds", "parallel", "sweep",
+                                 "concurrency",
                                  "status")
                        if "phase_" + k in meta)
     p(f"total run time: {float(meta['total_s']):.0f} s ({phases})")

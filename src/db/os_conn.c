@@ -90,12 +90,12 @@ static apr_status_t safety_net(void *data)
     return APR_SUCCESS;
 }
 
-os_conn_got os_conn_open(request_rec *r, int max_concurrent,
-                         apr_interval_time_t wait, os_conn **conn)
+/* The connection, once the gate gave r its place (slot). */
+static os_conn_got borrow(request_rec *r, os_slot slot, os_conn **conn)
 {
     os_conn *c;
 
-    switch (os_limit_enter(r, max_concurrent, wait)) {
+    switch (slot) {
     case OS_SLOT_FULL:
         return OS_CONN_FULL;
     case OS_SLOT_TIMEOUT:
@@ -108,11 +108,26 @@ os_conn_got os_conn_open(request_rec *r, int max_concurrent,
     c->shared = request_has_one(r) || !dbd_open || !dbd_close;
     c->dbd = c->shared ? os_dbd_acquire(r) : dbd_open(r->pool, r->server);
     if (!c->dbd) {
-        return OS_CONN_NONE; /* the gate's slot goes back with r->pool */
+        /* The gate's place goes back now: a slice's connection that could
+         * not be had must not count for the rest of the export. */
+        os_limit_leave(r);
+        return OS_CONN_NONE;
     }
     c->held = 1;
     apr_pool_pre_cleanup_register(r->pool, c, safety_net);
     return OS_CONN_OK;
+}
+
+os_conn_got os_conn_open(request_rec *r, int max_concurrent,
+                         apr_interval_time_t wait, os_conn **conn)
+{
+    return borrow(r, os_limit_enter(r, max_concurrent, wait), conn);
+}
+
+os_conn_got os_conn_open_spare(request_rec *r, int max_concurrent,
+                               os_conn **conn)
+{
+    return borrow(r, os_limit_enter_spare(r, max_concurrent), conn);
 }
 
 const char *os_conn_driver(const os_conn *c)
@@ -139,4 +154,9 @@ int os_conn_release(os_conn *c)
         give_back(c);
     }
     return 1;
+}
+
+int os_conn_shared(const os_conn *c)
+{
+    return c->shared;
 }

@@ -8,6 +8,7 @@
 
 #include <httpd.h>
 #include <libpq-fe.h>
+#include <apr_dbd.h>
 #include <mod_dbd.h>
 
 #include "os_cursor.h"
@@ -36,6 +37,13 @@ void os_conn_child_init(void);
 os_conn_got os_conn_open(request_rec *r, int max_concurrent,
                          apr_interval_time_t wait, os_conn **conn);
 
+/* As os_conn_open, for a connection the export can do without (a slice
+ * of OrderStreamParallel): taken only at once and only while the gate
+ * stays at most half full (os_limit_enter_spare); OS_CONN_FULL
+ * otherwise. */
+os_conn_got os_conn_open_spare(request_rec *r, int max_concurrent,
+                               os_conn **conn);
+
 /* The apr_dbd driver's name ("pgsql") and the PGconn behind it. */
 const char *os_conn_driver(const os_conn *conn);
 PGconn *os_conn_pg(const os_conn *conn);
@@ -52,5 +60,10 @@ void os_conn_guard(os_conn *conn, os_cursor *cur);
  * ap_dbd_acquire (mod_authn_dbd), which mod_dbd gives back with the
  * request. Safe to call more than once. */
 int os_conn_release(os_conn *conn);
+
+/* Whether the connection is the one another module of the request
+ * borrowed with ap_dbd_acquire: then no second one is taken for the same
+ * request (os_slice.c runs such an export serially). */
+int os_conn_shared(const os_conn *conn);
 
 #endif /* OS_CONN_H */

@@ -18,6 +18,7 @@
  *
  * Layer db: may call its own layer and base.
  */
+#include <poll.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -37,7 +38,8 @@ struct os_cursor {
     int pending_q; /* the query of the FETCH sent and not yet collected */
     os_cursor_wait_fn *wait; /* NULL: libpq waits, nothing is watched */
     void *wait_ctx;
-    int gone; /* the last failure: the client went away */
+    int gone;             /* the last failure: the client went away */
+    const char *snapshot; /* imported at BEGIN (os_slice.c); NULL: none */
 };
 
 os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p)
@@ -53,6 +55,12 @@ void os_cursor_watch(os_cursor *cur, os_cursor_wait_fn *wait, void *ctx)
 {
     cur->wait = wait;
     cur->wait_ctx = ctx;
+}
+
+void os_cursor_watch_like(os_cursor *cur, const os_cursor *from)
+{
+    cur->wait = from->wait;
+    cur->wait_ctx = from->wait_ctx;
 }
 
 int os_cursor_client_gone(const os_cursor *cur)
@@ -141,7 +149,8 @@ static apr_status_t await(os_cursor *cur)
     apr_status_t rv;
 
     while (cur->wait && PQisBusy(cur->conn)) {
-        rv = cur->wait(cur->wait_ctx, PQsocket(cur->conn));
+        int fd = PQsocket(cur->conn);
+        rv = cur->wait(cur->wait_ctx, &fd, 1);
         if (rv == APR_ECONNABORTED) {
             cancel_running(cur->conn);
             return rv;
@@ -293,6 +302,13 @@ apr_status_t os_cursor_open(os_cursor *cur, const apr_array_header_t *queries,
      * all. */
     begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
             "SET LOCAL client_encoding TO 'UTF8'";
+    if (cur->snapshot) {
+        /* Must come first in the transaction; the id was checked to be
+         * pg_export_snapshot()'s hex digits and dashes, so it cannot
+         * break out of its quotes (SET takes no bind parameter). */
+        begin = apr_pstrcat(cur->pool, begin, "; SET TRANSACTION SNAPSHOT '",
+                            cur->snapshot, "'", NULL);
+    }
     if (timeout_ms >= 0) {
         begin =
             apr_psprintf(cur->pool, "%s; SET LOCAL statement_timeout = %ld",
@@ -483,7 +499,11 @@ apr_status_t os_cursor_select(os_cursor *cur, const char *step,
                               const char *const *values, PGresult **res,
                               apr_pool_t *pool)
 {
-    *res = PQexecParams(cur->conn, sql, n, NULL, values, NULL, NULL, 0);
+    /* Sent and collected as every statement is, so that the client is
+     * watched while a slow one (OrderStreamParallel's SPLIT-SQL) runs. */
+    *res = collect(
+        cur,
+        PQsendQueryParams(cur->conn, sql, n, NULL, values, NULL, NULL, 0));
     return keep_result(cur, res, PGRES_TUPLES_OK, step, 0, pool);
 }
 
@@ -534,4 +554,55 @@ void os_cursor_abort(os_cursor *cur)
         res = PQexec(conn, "ROLLBACK");
         PQclear(res);
     }
+}
+
+void os_cursor_set_snapshot(os_cursor *cur, const char *id)
+{
+    cur->snapshot = id;
+}
+
+/* The most cursors one wait looks at: os_slice.c's most slices. */
+#define OS_CURSOR_WAIT_MAX 16
+
+/* Without a watch: a plain poll, bounded so the caller looks again. */
+static apr_status_t poll_plain(const int *fds, int n)
+{
+    struct pollfd pfd[OS_CURSOR_WAIT_MAX];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        pfd[i] = (struct pollfd){ fds[i], POLLIN, 0 };
+    }
+    return poll(pfd, (nfds_t)n, 1000) > 0 ? APR_SUCCESS : APR_TIMEUP;
+}
+
+apr_status_t os_cursor_wait_any(os_cursor *const *curs, int n)
+{
+    int fds[OS_CURSOR_WAIT_MAX] = { 0 }, i;
+    apr_status_t rv;
+
+    n = n > OS_CURSOR_WAIT_MAX ? OS_CURSOR_WAIT_MAX : n;
+    if (n <= 0) {
+        return APR_TIMEUP;
+    }
+    for (i = 0; i < n; i++) {
+        fds[i] = PQsocket(curs[i]->conn);
+    }
+    if (!curs[0]->wait) {
+        return poll_plain(fds, n);
+    }
+    rv = curs[0]->wait(curs[0]->wait_ctx, fds, n);
+    if (rv == APR_ECONNABORTED) {
+        for (i = 0; i < n; i++) {
+            cancel_running(curs[i]->conn);
+            curs[i]->gone = 1;
+            keep_error(curs[i], "FETCH", 0, NULL);
+        }
+    }
+    return rv;
+}
+
+PGconn *os_cursor_conn(const os_cursor *cur)
+{
+    return cur->conn;
 }

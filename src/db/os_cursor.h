@@ -49,10 +49,10 @@ typedef struct os_cursor_local {
 /* A cursor on conn, allocated from p. Nothing is sent yet. */
 os_cursor *os_cursor_create(PGconn *conn, apr_pool_t *p);
 
-/* Waits until fd, the database's socket, has something to read
- * (APR_SUCCESS), or a moment passed with nothing (APR_TIMEUP: asked again),
- * or the client the export is for is gone (APR_ECONNABORTED). */
-typedef apr_status_t os_cursor_wait_fn(void *ctx, int fd);
+/* Waits until one of the n sockets fds (the database's) has something to
+ * read (APR_SUCCESS), or a moment passed with nothing (APR_TIMEUP: asked
+ * again), or the client the export is for is gone (APR_ECONNABORTED). */
+typedef apr_status_t os_cursor_wait_fn(void *ctx, const int *fds, int n);
 
 /* From now on every wait for the database goes through wait(ctx, ...)
  * (os_watch_wait): when it says the client is gone, the statement running
@@ -60,6 +60,19 @@ typedef apr_status_t os_cursor_wait_fn(void *ctx, int fd);
  * caller ends the transaction (os_cursor_abort) as after any failure.
  * Without a watch, libpq waits on its own and nothing is watched. */
 void os_cursor_watch(os_cursor *cur, os_cursor_wait_fn *wait, void *ctx);
+
+/* cur watches what from watches (os_slice.c: a slice's cursor, the
+ * export's client). */
+void os_cursor_watch_like(os_cursor *cur, const os_cursor *from);
+
+/* Waits until one of the n cursors, each with a FETCH in flight
+ * (os_cursor_fetch_send), has something to read: APR_SUCCESS, or
+ * APR_TIMEUP after a moment with nothing. The client is watched as by
+ * curs[0]'s watch; when it is gone every statement in flight is
+ * cancelled, each cursor's error says so (os_cursor_client_gone) and
+ * APR_ECONNABORTED is returned. Without a watch it polls the sockets
+ * for up to a second. */
+apr_status_t os_cursor_wait_any(os_cursor *const *curs, int n);
 
 /* Whether the last failure was the client going away (os_cursor_watch):
  * the query was cancelled, nothing went wrong in the database. */
@@ -173,5 +186,14 @@ int os_cursor_timed_out(const os_cursor *cur);
  * does not exist (SQLSTATE 22023, or 42704) or the connection's user may
  * not take it (42501). */
 int os_cursor_role_refused(const os_cursor *cur);
+
+/* The snapshot (pg_export_snapshot()'s id: hex digits and dashes only)
+ * that the next os_cursor_open imports with SET TRANSACTION SNAPSHOT, so
+ * that this connection sees what another transaction sees (os_slice.c).
+ * id must outlive the cursor. */
+void os_cursor_set_snapshot(os_cursor *cur, const char *id);
+
+/* The connection the cursor runs on. */
+PGconn *os_cursor_conn(const os_cursor *cur);
 
 #endif /* OS_CURSOR_H */

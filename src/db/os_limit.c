@@ -172,8 +172,37 @@ done:
     apr_thread_mutex_unlock(gate->lock);
     return slot;
 }
+/* Whether k places held leave the gate at most half full: of each limit
+ * that is set. */
+static int half_free(const os_gate *gate, int max_concurrent, int k)
+{
+    return (!max_concurrent || 2 * k <= max_concurrent)
+        && (!gate->dbd_max || 2 * k <= gate->dbd_max);
+}
+
+os_slot os_limit_enter_spare(request_rec *r, int max_concurrent)
+{
+    os_gate *gate = gate_of(r->server);
+    os_slot slot = OS_SLOT_FULL;
+
+    apr_thread_mutex_lock(gate->lock);
+    if (half_free(gate, max_concurrent, gate->active + 1)) {
+        gate->active++;
+        apr_pool_cleanup_register(r->pool, gate, leave, apr_pool_cleanup_null);
+        slot = OS_SLOT_OK;
+    }
+    apr_thread_mutex_unlock(gate->lock);
+    return slot;
+}
 #else
 /* One request at a time per process: nothing to count. */
+os_slot os_limit_enter_spare(request_rec *r, int max_concurrent)
+{
+    (void)r;
+    (void)max_concurrent;
+    return OS_SLOT_OK;
+}
+
 os_slot os_limit_enter(request_rec *r, int max_concurrent,
                        apr_interval_time_t wait)
 {

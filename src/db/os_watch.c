@@ -70,18 +70,34 @@ static int aborted(const os_watch *w)
     return w->c->aborted || (w->c->master && w->c->master->aborted);
 }
 
-apr_status_t os_watch_wait(void *watch, int fd)
+apr_status_t os_watch_wait(void *watch, const int *fds, int n)
 {
     os_watch *w = watch;
-    struct pollfd pfd[2] = { { fd, POLLIN, 0 }, { w->fd, POLLRDHUP, 0 } };
-    int n = poll(pfd, w->fd >= 0 ? 2 : 1, OS_WATCH_TICK_MS);
+    /* The database's sockets (at most OS_WATCH_MAX: an export's slices,
+     * os_slice.c) and the client's last. */
+    struct pollfd pfd[OS_WATCH_MAX + 1];
+    int i, k, got;
 
+    n = n > OS_WATCH_MAX ? OS_WATCH_MAX : n;
+    for (i = 0; i < n; i++) {
+        pfd[i] = (struct pollfd){ fds[i], POLLIN, 0 };
+    }
+    k = n;
+    if (w->fd >= 0) {
+        pfd[k++] = (struct pollfd){ w->fd, POLLRDHUP, 0 };
+    }
+    got = poll(pfd, (nfds_t)k, OS_WATCH_TICK_MS);
     if (aborted(w)
-        || (n > 0 && w->fd >= 0
-            && (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
+        || (got > 0 && w->fd >= 0
+            && (pfd[n].revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
         return APR_ECONNABORTED;
     }
-    /* Readable, or the database's socket failed: libpq finds out which
-     * when it reads. */
-    return n > 0 && pfd[0].revents ? APR_SUCCESS : APR_TIMEUP;
+    /* Readable, or a database socket failed: libpq finds out which when
+     * it reads. */
+    for (i = 0; got > 0 && i < n; i++) {
+        if (pfd[i].revents) {
+            return APR_SUCCESS;
+        }
+    }
+    return APR_TIMEUP;
 }

@@ -892,3 +892,11 @@ void os_spool_register(void)
                               AP_FTYPE_CONNECTION - 1);
     ap_hook_log_transaction(spool_log, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }
+
+int os_spool_tmpfile(const char **dir, apr_pool_t *p, int *fd)
+{
+    if (!*dir && apr_temp_dir_get(dir, p) != APR_SUCCESS) {
+        *dir = "/tmp";
+    }
+    return make_nameless(*dir, p, fd);
+}

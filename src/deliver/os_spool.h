@@ -56,4 +56,10 @@ const char *os_spool_bound(apr_status_t rv);
  * ended. */
 apr_status_t os_spool_drain(os_spool *spool);
 
+/* A file with no name in *dir (NULL: httpd's temporary directory, which
+ * *dir is then set to), as the spool makes its own: for the later slices
+ * of a parallel export (os_slice.c). 0 with *fd open (the caller closes
+ * it), or the errno. */
+int os_spool_tmpfile(const char **dir, apr_pool_t *p, int *fd);
+
 #endif /* OS_SPOOL_H */

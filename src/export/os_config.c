@@ -90,6 +90,7 @@ void *os_config_create_dir(apr_pool_t *p, char *dir)
     conf->spool = -1;
     conf->min_rate = -1;
     conf->max_duration = -1;
+    conf->parallel = -1;
     return conf;
 }
 
@@ -174,6 +175,10 @@ void *os_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
         ? add->section
         : base->section;
     conf->status = add->status != -1 ? add->status : base->status;
+    conf->parallel = add->parallel != -1 ? add->parallel : base->parallel;
+    conf->split_sql = add->parallel != -1 ? add->split_sql : base->split_sql;
+    conf->parallel_at =
+        add->parallel != -1 ? add->parallel_at : base->parallel_at;
     conf->spool = add->spool != -1 ? add->spool : base->spool;
     conf->spool_dir = add->spool_dir ? add->spool_dir : base->spool_dir;
     conf->min_rate = add->min_rate != -1 ? add->min_rate : base->min_rate;
@@ -252,6 +257,12 @@ static int os_config_xlsx_exact(const os_dir_conf *conf)
 int os_config_status(const os_dir_conf *conf)
 {
     return conf->status != 0;
+}
+
+int os_config_parallel(const os_dir_conf *conf, const char **split)
+{
+    *split = conf->split_sql;
+    return conf->parallel > 1 ? conf->parallel : 0;
 }
 
 apr_off_t os_config_spool(const os_dir_conf *conf)
@@ -820,6 +831,51 @@ static const char *set_group_by(cmd_parms *cmd, void *dconf, int argc,
     return NULL;
 }
 
+/* OrderStreamParallel N "SPLIT-SQL", or off. The most slices: each is a
+ * backend and a pooled connection, and past the database server's cores
+ * nothing is gained (os_slice.c). */
+#define OS_PARALLEL_MAX 16
+
+static const char *set_parallel(cmd_parms *cmd, void *dconf, const char *n,
+                                const char *split)
+{
+    os_dir_conf *conf = dconf;
+    apr_array_header_t *found;
+    const char *err;
+    char *sql, *end;
+
+    if (!split && !strcasecmp(n, "off")) {
+        conf->parallel = 0;
+        conf->split_sql = NULL;
+        return NULL;
+    }
+    if (!split || !*split) {
+        return "OrderStreamParallel: give the number of slices and the "
+               "query of the leading sort key's values, e.g. "
+               "OrderStreamParallel 2 \"SELECT id FROM shop_order\"; or off";
+    }
+    if ((err = set_int(cmd, n, 2, OS_PARALLEL_MAX, &conf->parallel)) != NULL) {
+        return err;
+    }
+    /* Run as it is inside the export's transaction: no parameters, the
+     * same scanner as OrderStreamSQL's (strings, comments). */
+    if ((err = os_sql_placeholders(split, &found, cmd->pool)) != NULL) {
+        return apr_pstrcat(cmd->pool, "OrderStreamParallel: SPLIT-SQL: ", err,
+                           NULL);
+    }
+    if (found->nelts) {
+        return "OrderStreamParallel: SPLIT-SQL takes no $N parameters";
+    }
+    sql = apr_pstrdup(cmd->pool, split);
+    end = sql + strlen(sql);
+    while (end > sql && (apr_isspace(end[-1]) || end[-1] == ';')) {
+        *--end = '\0';
+    }
+    conf->split_sql = sql;
+    conf->parallel_at = here(cmd);
+    return NULL;
+}
+
 static const char *set_max_group_rows(cmd_parms *cmd, void *dconf,
                                       const char *arg)
 {
@@ -1149,6 +1205,10 @@ const command_rec os_config_cmds[] = {
     AP_INIT_TAKE_ARGV("OrderStreamGroupBy", set_group_by, NULL, OS_CONTEXT,
                       "N LABEL: NDJSON rows sharing their first N columns "
                       "fold into one object, the rest under LABEL; or off"),
+    AP_INIT_TAKE12("OrderStreamParallel", set_parallel, NULL, OS_CONTEXT,
+                   "N SPLIT-SQL: the export read by N connections in one "
+                   "snapshot, cut at quantiles of SPLIT-SQL's values of "
+                   "the first column; or off"),
     AP_INIT_TAKE1("OrderStreamMaxGroupRows", set_max_group_rows, NULL,
                   OS_CONTEXT,
                   "rows one OrderStreamGroupBy group may hold before the "
@@ -1245,6 +1305,16 @@ static int check_section(const os_dir_conf *conf, apr_pool_t *p)
                                     "binds them",
                      APR_ARRAY_IDX(conf->params_at, 0, const char *));
         return 1;
+    }
+    if (conf->parallel > 1 && conf->sql->nelts > 1) {
+        /* A chain's queries have no common sort key to cut at. */
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                     OSLOGNO(00450) "OrderStreamParallel: at %s, in a section "
+                                    "with %d OrderStreamSQL (a chain); only "
+                                    "one query can be read in slices",
+                     conf->parallel_at ? conf->parallel_at : "?",
+                     conf->sql->nelts);
+        bad++;
     }
     for (q = 0; q < conf->sql->nelts; q++) {
         const char *at = APR_ARRAY_IDX(conf->sql_at, q, const char *);

@@ -93,6 +93,10 @@ typedef struct os_dir_conf {
      * in its config, inherited by its sections); NULL: unset. */
     const apr_array_header_t *token_keys; /* OrderStreamTokenKey */
     const os_handoff_conf *token;         /* OrderStreamToken */
+    /* OrderStreamParallel N SPLIT-SQL (os_slice.c); 0: off, -1: unset */
+    int parallel;
+    const char *split_sql;
+    const char *parallel_at; /* "file:line", for the config test */
 } os_dir_conf;
 
 /* The directive table, for the module record. */
@@ -149,6 +153,10 @@ int os_config_status(const os_dir_conf *conf);
  * over *window (0: no bound); how long an export may hold its database
  * connection (0: no bound). */
 apr_off_t os_config_spool(const os_dir_conf *conf);
+
+/* OrderStreamParallel: the number of slices (0: serial) and, when not 0,
+ * the split query in *split. */
+int os_config_parallel(const os_dir_conf *conf, const char **split);
 const char *os_config_spool_dir(const os_dir_conf *conf);
 apr_uint64_t os_config_min_rate(const os_dir_conf *conf,
                                 apr_interval_time_t *window);

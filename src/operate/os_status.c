@@ -70,6 +70,7 @@ typedef struct os_slot {
     pid_t pid;          /* the child that grabbed it */
     volatile int phase;
     volatile int backend;
+    volatile int slices; /* connections reading it (OrderStreamParallel) */
     apr_time_t started;
     volatile apr_int64_t rows, bytes;
     char client[48];
@@ -404,6 +405,7 @@ os_status *os_status_begin(request_rec *r, const char *format)
     o->total = key;
     o->phase = OS_PHASE_WAITING;
     o->backend = 0;
+    o->slices = 1;
     o->started = r->request_time;
     o->rows = o->bytes = 0;
     apr_cpystrn(o->client, r->useragent_ip ? r->useragent_ip : "",
@@ -431,6 +433,13 @@ void os_status_set_phase(os_status *st, os_status_phase phase)
     }
     if (st->conn) {
         st->slot->backend = PQbackendPID(st->conn);
+    }
+}
+
+void os_status_slices(os_status *st, int n)
+{
+    if (st) {
+        st->slot->slices = n;
     }
 }
 
@@ -514,6 +523,7 @@ static void copy_run(os_status_view *v, const os_slot *o, apr_pool_t *p)
     run->phase = o->phase < OS_PHASE_COUNT ? o->phase : OS_PHASE_WAITING;
     run->pid = o->pid;
     run->backend = o->backend;
+    run->slices = o->slices;
     run->started = o->started;
     run->rows = o->rows;
     run->bytes = o->bytes;

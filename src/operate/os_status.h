@@ -39,6 +39,7 @@ typedef struct os_status_run {
     os_status_phase phase;
     pid_t pid;   /* the httpd child running it */
     int backend; /* PostgreSQL's pid for its connection; 0: none yet */
+    int slices;  /* connections reading it: OrderStreamParallel, else 1 */
     apr_time_t started;
     apr_int64_t rows, bytes; /* so far */
 } os_status_run;
@@ -102,6 +103,10 @@ void os_status_set_phase(os_status *st, os_status_phase phase);
  * the next FETCH), or still "spooled". A few stores into this export's
  * own slot, no lock. */
 void os_status_progress(os_status *st, apr_int64_t rows, apr_off_t bytes);
+
+/* The export is read in n slices at once, on n connections (os_slice.c);
+ * the backend shown stays the export's own, the first slice's. */
+void os_status_slices(os_status *st, int n);
 
 /* The export gave its connection back while its response goes on (the
  * rows are all read, or given up): phase "spooled" from now on, no

@@ -97,7 +97,8 @@ static void html_running(request_rec *r, const os_status_view *v)
     ap_rputs("<table border=\"0\"><tr><th>Location</th><th>Virtual "
              "host</th><th>Client</th><th>User</th><th>Format</th>"
              "<th>Started</th><th>Seconds</th><th>Phase</th><th>Rows</th>"
-             "<th>Bytes</th><th>Backend PID</th><th>Child PID</th></tr>\n",
+             "<th>Bytes</th><th>Backend PID</th><th>Slices</th>"
+             "<th>Child PID</th></tr>\n",
              r);
     for (i = 0; i < v->nrun; i++) {
         const os_status_run *x = &v->run[i];
@@ -105,13 +106,13 @@ static void html_running(request_rec *r, const os_status_view *v)
                    "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
                    "<td>%s</td><td>%s</td><td>%.1f</td><td>%s</td>"
                    "<td>%" APR_INT64_T_FMT "</td><td>%s</td><td>%s</td>"
-                   "<td>%" APR_PID_T_FMT "</td></tr>\n",
+                   "<td>%d</td><td>%" APR_PID_T_FMT "</td></tr>\n",
                    html(r, x->location), html(r, x->vhost), html(r, x->client),
                    html(r, x->user), html(r, x->format),
                    ap_ht_time(r->pool, x->started, "%Y-%m-%d %H:%M:%S", 0),
                    seconds(v->now - x->started),
                    os_status_phase_name(x->phase), x->rows, size(r, x->bytes),
-                   backend(r, x->backend), x->pid);
+                   backend(r, x->backend), x->slices, x->pid);
     }
     ap_rputs("</table>\n", r);
 }
@@ -213,6 +214,7 @@ static void short_running(request_rec *r, const os_status_view *v)
         ap_rprintf(r, "%sRows: %" APR_INT64_T_FMT "\n", k, x->rows);
         ap_rprintf(r, "%sBytes: %" APR_INT64_T_FMT "\n", k, x->bytes);
         ap_rprintf(r, "%sBackendPID: %d\n", k, x->backend);
+        ap_rprintf(r, "%sSlices: %d\n", k, x->slices);
         ap_rprintf(r, "%sPID: %" APR_PID_T_FMT "\n", k, x->pid);
     }
 }

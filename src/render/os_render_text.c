@@ -148,8 +148,8 @@ static apr_status_t rows(void *w, os_out *out, const PGresult *res, int from,
             if (len == 0 && PQgetisnull(res, row, col)) {
                 flags |= OS_CSV_NULL;
             }
-            rv = put_field(t, out, PQgetvalue(res, row, col),
-                           (apr_size_t)len, flags, col == t->ncols - 1);
+            rv = put_field(t, out, PQgetvalue(res, row, col), (apr_size_t)len,
+                           flags, col == t->ncols - 1);
         }
         if (rv == APR_SUCCESS) {
             (*count)++;

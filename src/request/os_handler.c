@@ -41,6 +41,7 @@
 #include "os_output.h"
 #include "os_pace.h"
 #include "os_render.h"
+#include "os_parallel.h"
 #include "os_spool.h"
 #include "os_status.h"
 #include "os_watch.h"
@@ -70,6 +71,7 @@ typedef struct os_export {
     int done;        /* the rows are read: COMMIT was sent */
     os_pace *pace;   /* OrderStreamMinRate, OrderStreamMaxDuration */
     os_spool *spool; /* the output filter that spools and waits */
+    os_slices *par;  /* OrderStreamParallel's slices; NULL: serial */
 } os_export;
 
 /* A 503 the client may retry: says when, and why in the error log (a
@@ -135,9 +137,15 @@ static int acquire(os_export *ex)
     return OK;
 }
 
+/* The cursor whose error stopped the export: a slice's, or the export's. */
+static os_cursor *failed(const os_export *ex)
+{
+    return os_slice_failed(ex->par, ex->cur);
+}
+
 static void log_pgerr(os_export *ex, const char *tag, const char *what)
 {
-    const os_pgerr *e = os_cursor_error(ex->cur);
+    const os_pgerr *e = os_cursor_error(failed(ex));
     const char *which = e->query && ex->nq > 1
         ? apr_psprintf(ex->r->pool, " of query %d/%d", e->query, ex->nq)
         : "";
@@ -216,6 +224,20 @@ static int batch_size(const os_export *ex)
     return ex->left >= 0 && ex->left < n ? (int)ex->left : n;
 }
 
+/* The next batch's FETCH, and its rows: from the export's cursor, or
+ * from its slices (os_slice.c). */
+static apr_status_t send_batch(os_export *ex)
+{
+    return ex->par ? os_slice_send(ex->par, ex->asked)
+                   : os_cursor_fetch_send(ex->cur, ex->q, ex->asked);
+}
+
+static apr_status_t wait_batch(os_export *ex, PGresult **res)
+{
+    return ex->par ? os_slice_wait(ex->par, res, ex->batch)
+                   : os_cursor_fetch_wait(ex->cur, res, ex->batch);
+}
+
 /* After a FETCH of query ex->q came back empty: the rows of the next
  * queries of the chain, if any. */
 static apr_status_t skip_empty(os_export *ex, PGresult **res)
@@ -240,7 +262,10 @@ static apr_status_t fetch(os_export *ex, PGresult **res)
     if (ex->asked == 0) {
         return APR_SUCCESS;
     }
-    rv = os_cursor_fetch(ex->cur, ex->q, ex->asked, res, ex->batch);
+    rv = send_batch(ex);
+    if (rv == APR_SUCCESS) {
+        rv = wait_batch(ex, res);
+    }
     return rv == APR_SUCCESS ? skip_empty(ex, res) : rv;
 }
 
@@ -251,6 +276,10 @@ static int next_batch(os_export *ex, int got)
 {
     if (ex->left > 0) {
         ex->left -= got;
+    }
+    if (ex->par) { /* a slice may end short: the slices know */
+        ex->asked = batch_size(ex);
+        return !os_slice_done(ex->par);
     }
     /* A short batch means the query is exhausted: on to the next one of
      * the chain, or done. */
@@ -350,6 +379,17 @@ static apr_status_t prepare_render(os_export *ex)
 }
 
 static int left_waiting(os_export *ex);
+/* OrderStreamParallel: the export read in slices (os_slice.c), or
+ * serially (a preview, a chain inherited, the pool busy: the same bytes
+ * either way). */
+static apr_status_t parallel(os_export *ex)
+{
+    int serial = ex->params.offset || ex->left >= 0 || ex->nq != 1;
+
+    return os_parallel_begin(ex->r, ex->conf, serial, ex->cur, ex->conn,
+                             ex->rd, ex->binds, ex->local, ex->desc, ex->st,
+                             &ex->par);
+}
 
 /* Everything that can still become an HTTP status: the queries are
  * declared and described, ?offset= rows skipped in the database, and the
@@ -365,6 +405,9 @@ static int start(os_export *ex, PGresult **res)
         rv = prepare_render(ex);
     }
     if (rv == APR_SUCCESS) {
+        rv = parallel(ex);
+    }
+    if (rv == APR_SUCCESS) {
         rv = skip(ex);
     }
     if (rv == APR_SUCCESS) {
@@ -373,10 +416,11 @@ static int start(os_export *ex, PGresult **res)
     if (rv == APR_SUCCESS) {
         return OK;
     }
-    if (rv != APR_EINVAL && os_cursor_client_gone(ex->cur)) {
+    os_slice_abort(ex->par);
+    if (rv != APR_EINVAL && os_cursor_client_gone(failed(ex))) {
         return left_waiting(ex);
     }
-    if (rv != APR_EINVAL && os_cursor_broken(ex->cur)) {
+    if (rv != APR_EINVAL && os_cursor_broken(failed(ex))) {
         log_pgerr(ex, OSLOGNO(00017), "database unreachable");
         return unavailable(ex, APLOG_ERR, "the database connection is lost");
     }
@@ -392,7 +436,7 @@ static int start(os_export *ex, PGresult **res)
         log_pgerr(ex, OSLOGNO(00012), "query failed");
     }
     os_cursor_abort(ex->cur);
-    ex->outcome = rv != APR_EINVAL && os_cursor_timed_out(ex->cur)
+    ex->outcome = rv != APR_EINVAL && os_cursor_timed_out(failed(ex))
         ? OS_TIMEOUT
         : OS_DB_ERROR;
     return HTTP_INTERNAL_SERVER_ERROR;
@@ -402,6 +446,7 @@ static int start(os_export *ex, PGresult **res)
  * now, idle, rather than when the response ends (os_conn.c). */
 static void let_go(os_export *ex)
 {
+    os_slice_abort(ex->par);
     os_cursor_abort(ex->cur);
     if (os_conn_release(ex->conn)) {
         if (ex->pace) { /* none before the first byte */
@@ -431,7 +476,7 @@ static int client_gone(os_export *ex)
  * whole, to a client that may only have shut down its sending side. */
 static int left_waiting(os_export *ex)
 {
-    const os_pgerr *e = os_cursor_error(ex->cur);
+    const os_pgerr *e = os_cursor_error(failed(ex));
 
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, ex->r,
                   OSLOGNO(00350) "%s: client gone while the database worked "
@@ -447,11 +492,11 @@ static int left_waiting(os_export *ex)
 /* The body has started and the database failed: cut the download. */
 static int broke(os_export *ex)
 {
-    if (os_cursor_client_gone(ex->cur)) {
+    if (os_cursor_client_gone(failed(ex))) {
         return left_waiting(ex);
     }
     log_pgerr(ex, OSLOGNO(00015), "export cut");
-    ex->outcome = os_cursor_timed_out(ex->cur) ? OS_TIMEOUT : OS_DB_ERROR;
+    ex->outcome = os_cursor_timed_out(failed(ex)) ? OS_TIMEOUT : OS_DB_ERROR;
     let_go(ex);
     os_out_fail(ex->out);
     return DONE;
@@ -516,7 +561,10 @@ static apr_status_t put_batch(os_export *ex, const PGresult *res, int next)
     for (from = 0; from < n && rv == APR_SUCCESS; from = to) {
         to = n - from > OS_CONSUME_ROWS ? from + OS_CONSUME_ROWS : n;
         rv = os_render_rows(ex->rd, ex->out, res, from, to, &ex->rows);
-        if (next) {
+        if (next && ex->par) {
+            os_slice_consume(ex->par);
+        }
+        else if (next) {
             os_cursor_consume(ex->cur);
         }
     }
@@ -545,7 +593,11 @@ static int writer_limit(os_export *ex)
  * from here on, the database is done with this export. */
 static apr_status_t rows_read(os_export *ex)
 {
-    apr_status_t rv = os_cursor_close(ex->cur);
+    apr_status_t rv = ex->par ? os_slice_close(ex->par) : APR_SUCCESS;
+
+    if (rv == APR_SUCCESS) {
+        rv = os_cursor_close(ex->cur);
+    }
 
     ex->done = 1;
     if (rv == APR_SUCCESS) {
@@ -589,8 +641,7 @@ static int stream(os_export *ex, PGresult *res)
          * database produces it meanwhile: at most two batches in memory,
          * this one and the next arriving. */
         more = next_batch(ex, PQntuples(res));
-        if (more ? os_cursor_fetch_send(ex->cur, ex->q, ex->asked)
-                    != APR_SUCCESS
+        if (more ? send_batch(ex) != APR_SUCCESS
                  : rows_read(ex) != APR_SUCCESS) {
             return broke(ex);
         }
@@ -606,7 +657,7 @@ static int stream(os_export *ex, PGresult *res)
         apr_pool_clear(ex->batch);
         res = NULL;
         if (more
-            && (os_cursor_fetch_wait(ex->cur, &res, ex->batch) != APR_SUCCESS
+            && (wait_batch(ex, &res) != APR_SUCCESS
                 || skip_empty(ex, &res) != APR_SUCCESS)) {
             return broke(ex);
         }

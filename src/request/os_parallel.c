@@ -1,0 +1,82 @@
+/* os_parallel.c: the export's OrderStreamParallel: the plan for its slices
+ * (os_slice.c) made from its config, its format and its request, and what
+ * the operators see of it: the status's slices, the orderstream-parallel
+ * note, and OS00452 when it runs serially.
+ *
+ * Why apart from os_slice.c: the slices only know a query, connections
+ * and files (they sit below the formats and the config); which format
+ * wraps the query and which limits apply is the request's to say.
+ *
+ * Layer request: may call its own layer and base, db, deliver, render, export,
+ * operate.
+ */
+#include "os_private.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+
+#include "os_parallel.h"
+
+/* The format's wrap (os_render_wrap_sql), as the slices call it. */
+static const char *wrap(const void *rd, const char *sql, apr_pool_t *p)
+{
+    return os_render_wrap_sql(rd, sql, p);
+}
+
+/* The plan: the export's one query, its format, binds and limits. */
+static void make_plan(os_slice_plan *plan, request_rec *r,
+                      const os_dir_conf *conf, const os_render *rd,
+                      const os_cursor_binds *binds,
+                      const os_cursor_local *local, const PGresult *desc)
+{
+    plan->r = r;
+    plan->location = conf->location;
+    plan->sql = APR_ARRAY_IDX(conf->sql, 0, const char *);
+    plan->wrap = wrap;
+    plan->wrap_ctx = rd;
+    plan->setup = os_render_setup_sql(rd);
+    plan->binds = binds;
+    plan->timeout_ms = os_config_stmt_timeout_ms(conf);
+    plan->local = local;
+    plan->max_concurrent = os_config_max_concurrent(conf);
+    plan->fetch_rows = os_config_fetch_rows(conf);
+    plan->spool = os_config_spool(conf);
+    plan->spool_dir = os_config_spool_dir(conf);
+    plan->desc = desc;
+}
+
+apr_status_t
+os_parallel_begin(request_rec *r, const os_dir_conf *conf, int serial,
+                  os_cursor *main, os_conn *main_conn, const os_render *rd,
+                  const os_cursor_binds *binds, const os_cursor_local *local,
+                  const PGresult *desc, os_status *st, os_slices **out)
+{
+    os_slice_plan plan = { 0 };
+    const char *why = "a preview (?offset=, ?limit=)";
+    apr_status_t rv;
+
+    *out = NULL;
+    plan.n = os_config_parallel(conf, &plan.split);
+    if (!plan.n) {
+        return APR_SUCCESS;
+    }
+    if (!serial) {
+        make_plan(&plan, r, conf, rd, binds, local, desc);
+        rv = os_slice_start(&plan, main, main_conn, out, &why);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (*out) {
+        os_status_slices(st, plan.n);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      OSLOGNO(00452) "%s: OrderStreamParallel %d: run "
+                                     "serially: %s",
+                      conf->location, plan.n, why);
+    }
+    apr_table_setn(r->notes, "orderstream-parallel",
+                   *out ? apr_itoa(r->pool, plan.n) : "serial");
+    return APR_SUCCESS;
+}

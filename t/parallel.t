@@ -1,0 +1,269 @@
+# Parallel exports (issue 23, OrderStreamParallel N "SPLIT-SQL"): one export
+# read by N connections in one snapshot, sent in the serial order.
+#  - bodies equal the serial twin's for N = 2, 3, 4 in csv, tsv, ndjson
+#    (grouped by order) and xlsx (every member of the zip), and the shipped
+#    /exports/orders.csv (N = 2) equals COPY of its SQL;
+#  - empty slices: every boundary the smallest key, fewer rows than slices
+#    (and a NULL key), no split values (serially);
+#  - one snapshot: rows inserted, updated and deleted by another session
+#    while a parallel export runs never show in any slice;
+#  - failures in the first and in a later slice (an error, a statement
+#    timeout, a killed backend, the client leaving): the download is cut,
+#    nothing is left idle in transaction, the pool is whole, no spool file
+#    is left;
+#  - a pool that cannot give the connections at once: serially, same bytes;
+#  - a chain with OrderStreamParallel fails apachectl -t.
+# The Locations are in t/conf/parallel.conf.in.
+use strict;
+use warnings;
+
+use File::Spec ();
+use File::Temp ();
+use Time::HiRes ();
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest qw(GET);
+use OrderStreamTest qw(copy_csv lf_to_crlf repo_conf
+                       raw_request raw_start raw_read raw_close raw_result
+                       dechunk error_log_size error_log_since psql_super
+                       wait_no_idle_in_transaction next_export_works
+                       httpd_config_test);
+
+plan tests => 51;
+
+Apache::TestRequest::module('os_parallel');
+
+sub get_body {
+    my ($path) = @_;
+    my $res = GET($path);
+    return ($res->code, $res->content);
+}
+
+# name and SHA-256 of every member of a zip (a workbook's bytes differ only
+# in the members' times, which are the request's).
+sub zip_members {
+    my ($bytes) = @_;
+    my $tmp = File::Temp->new(SUFFIX => '.xlsx');
+    binmode $tmp;
+    print $tmp $bytes;
+    close $tmp;
+    my $out = `/usr/bin/python3 -c 'import hashlib, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+for n in z.namelist(): print(n, hashlib.sha256(z.read(n)).hexdigest())' $tmp 2>&1`;
+    return $out;
+}
+
+# --- 1. the same bytes as the serial export ---------------------------------
+
+my %serial;
+for my $fmt (qw(csv tsv ndjson xlsx)) {
+    my ($code, $body) = get_body("/par/serial/shop?format=$fmt");
+    $serial{$fmt} = $fmt eq 'xlsx' ? zip_members($body) : $body;
+}
+ok length($serial{csv}) > 1_000_000, 'the serial shop export has rows';
+for my $n (2, 3, 4) {
+    for my $fmt (qw(csv tsv ndjson xlsx)) {
+        my ($code, $body) = get_body("/par/$n/shop?format=$fmt");
+        my $got = $fmt eq 'xlsx' ? zip_members($body) : $body;
+        ok $code == 200 && $got eq $serial{$fmt},
+            "$n slices, $fmt: the serial export's bytes"
+            or diag "code $code, " . length($got) . " vs " . length($serial{$fmt});
+    }
+}
+
+{
+    # A preview (?limit=) runs serially: the same export, one connection.
+    Apache::TestRequest::module('default');
+    my ($c1, $want) = get_body('/exports/orders.csv?limit=100000000');
+    my ($code, $body) = get_body('/exports/orders.csv');
+    Apache::TestRequest::module('os_parallel');
+    ok $code == 200 && $c1 == 200 && length($body) > 1_000_000 && $body eq $want,
+        'the shipped /exports/orders.csv (2 slices): the serial bytes';
+}
+
+# The range reaches the scan: slice 2 of the shipped export, as os_slice.c
+# writes it, is an index range on the items' order_id.
+{
+    my ($sql) = OrderStreamTest::location_sqls('/exports/orders.csv',
+                                               repo_conf('orderstream.conf'));
+    $sql =~ s/\$[12]\b/NULL::date/g;
+    $sql =~ s/\$3\b/NULL::text/g;
+    my $plan = OrderStreamTest::_psql('-A', '-t', '-c',
+        "EXPLAIN SELECT * FROM (\n$sql\n) AS orderstream_slice(c1, c2, c3, c4, c5, c6, c7)"
+        . " WHERE c1 >= '20000' AND c1 < '40000'");
+    like $plan, qr/Cond: \(\(order_id >= '20000'::bigint\) AND \(order_id < '40000'::bigint\)\)/,
+        'the shipped export: a slice\'s range is an index condition on the items'
+        or diag $plan;
+}
+
+# --- 2. empty slices -------------------------------------------------------
+
+for my $case (qw(empty-first few)) {
+    my (undef, $want) = get_body("/par/serial/$case");
+    my ($code, $got) = get_body("/par/$case");
+    ok $code == 200 && $got eq $want, "$case: the serial export's bytes";
+}
+{
+    my $from = error_log_size();
+    my (undef, $want) = get_body('/par/serial/empty-first');
+    my ($code, $got) = get_body('/par/nosplit');
+    ok $code == 200 && $got eq $want, 'no split values: the serial bytes';
+    like error_log_since($from), qr/OS00452: \S+: OrderStreamParallel 2: run serially: SPLIT-SQL gave 0 values/,
+        'no split values: logged as run serially';
+}
+
+# --- 3. one snapshot -----------------------------------------------------------
+
+{
+    my $rows = 30000;
+    psql_super("SELECT 1");    # the cluster answers
+    my $db = sub { OrderStreamTest::psql_value(@_) };
+    $db->("DROP TABLE IF EXISTS par_snap");
+    $db->("CREATE TABLE par_snap (id int PRIMARY KEY, v text)");
+    $db->("INSERT INTO par_snap SELECT g, 'row ' || g FROM generate_series(1, $rows) g");
+    my $before = copy_csv('SELECT id, v FROM par_snap ORDER BY id');
+    my $c = raw_start(GET => '/par/snap', module => 'os_parallel', rcvbuf => 4096);
+    raw_read($c, max_body => 2000, timeout => 10);
+    # The first slice is being sent; the others are read or wait: change
+    # rows in every third.
+    $db->("UPDATE par_snap SET v = 'changed' WHERE id IN (5000, 15000, 25000)");
+    $db->("DELETE FROM par_snap WHERE id IN (6000, 16000, 26000)");
+    $db->("INSERT INTO par_snap VALUES (" . ($rows + 1) . ", 'new')");
+    raw_read($c, timeout => 30);
+    raw_close($c);
+    my $r = raw_result($c);
+    my ($data, $complete) = dechunk($r->{body});
+    ok $complete, 'one snapshot: the export is complete';
+    ok $data eq lf_to_crlf($before),
+        'one snapshot: no change made meanwhile shows in any slice';
+    my $after = copy_csv('SELECT id, v FROM par_snap ORDER BY id');
+    isnt $after, $before, 'one snapshot: the changes were committed';
+    $db->("DROP TABLE par_snap");
+}
+
+# --- 4. failures -------------------------------------------------------------
+
+my (undef, $ids) = get_body('/par/serial/ids');
+
+sub spool_files {
+    my $dir = "$ENV{OS_SPOOL_DIR}/rw";
+    opendir my $dh, $dir or return -1;
+    my @f = grep { !/^\.\.?$/ } readdir $dh;
+    return scalar @f;
+}
+
+sub cut_ok {
+    my ($what, $path, $re, %opt) = @_;
+    my $from = error_log_size();
+    my $r = raw_request(GET => $path, module => 'os_parallel', timeout => 30);
+    my (undef, $complete) = dechunk($r->{body});
+    # Before the first byte (the first FETCH, when PostgreSQL sorts the
+    # slice first) it is a 500, as for a serial export; after it, a cut.
+    ok $r->{status} == 500 || ($r->{status} == 200 && !$complete),
+        "$what: a 500 or a cut download (no last chunk)";
+    like error_log_since($from), $re, "$what: logged";
+    is wait_no_idle_in_transaction(5), 0, "$what: nothing idle in transaction";
+    is spool_files(), 0, "$what: no spool file left";
+    my ($code, $body) = get_body('/par/serial/ids');
+    ok $code == 200 && $body eq $ids, "$what: the next export is whole";
+}
+
+cut_ok('an error in the first slice', '/par/fail-first',
+       qr/OS000(?:12|15): \S+: .*SQLSTATE 22012/);
+cut_ok('an error in the last slice', '/par/fail-last',
+       qr/OS000(?:12|15): \S+: .*SQLSTATE 22012/);
+cut_ok('a statement timeout in the last slice', '/par/timeout-last',
+       qr/OS000(?:12|15): \S+: .*SQLSTATE 57014/);
+
+# A later slice's backend killed while it sleeps.
+{
+    my $from = error_log_size();
+    my $c = raw_start(GET => '/par/slow-last', module => 'os_parallel');
+    raw_read($c, max_body => 1000, timeout => 10);
+    my $pid = '';
+    for (1 .. 100) {
+        $pid = psql_super("SELECT pid FROM pg_stat_activity WHERE usename = 'shop'"
+            . " AND wait_event = 'PgSleep' LIMIT 1");
+        last if $pid ne '';
+        Time::HiRes::sleep(0.1);
+    }
+    ok $pid ne '', 'killed backend: the sleeping slice is found';
+    psql_super("SELECT pg_terminate_backend($pid)") if $pid ne '';
+    raw_read($c, timeout => 30);
+    raw_close($c);
+    my $r = raw_result($c);
+    my (undef, $complete) = dechunk($r->{body});
+    ok $r->{status} == 200 && !$complete, 'killed backend: a cut download';
+    like error_log_since($from), qr/OS00015: \S+: export cut/,
+        'killed backend: logged';
+    is wait_no_idle_in_transaction(5), 0,
+        'killed backend: nothing idle in transaction';
+    my ($code, $body) = get_body('/par/serial/ids');
+    ok $code == 200 && $body eq $ids, 'killed backend: the next export is whole';
+}
+
+# The client leaves while the slices are read (the others are cancelled).
+{
+    my $from = error_log_size();
+    my $c = raw_start(GET => '/par/gone', module => 'os_parallel',
+                      rcvbuf => 4096);
+    raw_read($c, max_body => 1000, timeout => 10);
+    Time::HiRes::sleep(0.5);
+    raw_close($c);
+    my $log = '';
+    for (1 .. 100) {
+        $log = error_log_since($from);
+        last if $log =~ /OS00014/;
+        Time::HiRes::sleep(0.1);
+    }
+    like $log, qr/OS00014: \/par\/gone: client gone after \d+ rows/,
+        'client gone: noticed while the slices were read';
+    my $busy;
+    for (1 .. 100) {
+        $busy = psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
+            . " usename = 'shop' AND state <> 'idle'");
+        last if $busy == 0;
+        Time::HiRes::sleep(0.1);
+    }
+    is $busy, 0, 'client gone: every slice cancelled, every connection idle';
+    my ($code, $body) = get_body('/par/serial/ids');
+    ok $code == 200 && $body eq $ids, 'client gone: the next export is whole';
+}
+
+# --- 5. the pool busy: serially ------------------------------------------------
+
+{
+    my $from = error_log_size();
+    Apache::TestRequest::module('os_parallel_busy');
+    my ($code, $got) = get_body('/par/busy');
+    Apache::TestRequest::module('os_parallel');
+    ok $code == 200 && $got eq $ids, 'pool of one: the serial bytes';
+    like error_log_since($from),
+        qr/OS00452: \S+: OrderStreamParallel 2: run serially: the pool could not give 1 more/,
+        'pool of one: logged as run serially';
+}
+
+# --- 6. the config test ----------------------------------------------------------
+
+{
+    my ($rc, $out) = httpd_config_test(location => <<'LOC');
+SetHandler orderstream
+OrderStreamSQL "SELECT 1"
+OrderStreamSQL "SELECT 2"
+OrderStreamParallel 2 "SELECT 1"
+LOC
+    isnt $rc, 0, 'a chain with OrderStreamParallel fails the config test';
+    like $out, qr/OS00450: OrderStreamParallel: at \S+, in a section with 2 OrderStreamSQL/,
+        'the message names the directive';
+    ($rc, $out) = httpd_config_test(location => <<'LOC');
+SetHandler orderstream
+OrderStreamSQL "SELECT 1"
+OrderStreamParallel 1 "SELECT 1"
+LOC
+    isnt $rc, 0, 'OrderStreamParallel 1 fails the config test';
+    ($rc, $out) = httpd_config_test(location => <<'LOC');
+SetHandler orderstream
+OrderStreamSQL "SELECT 1"
+OrderStreamParallel 2 "SELECT $1"
+LOC
+    isnt $rc, 0, 'a SPLIT-SQL with a parameter fails the config test';
+}

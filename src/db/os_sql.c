@@ -170,15 +170,41 @@ static const char *lex(const char *s, enum tok_kind *kind, apr_pool_t *p)
     return s + 1;
 }
 
-/* The message for a token at from that lex could not end. */
+/* How much SQL text a message quotes: enough to recognise the place. */
+#define QUOTE_MAX 60
+
+/* s..e as one line of at most QUOTE_MAX bytes (not cutting a UTF-8
+ * character), "..." when cut. */
+static const char *quote(const char *s, const char *e, apr_pool_t *p)
+{
+    apr_size_t n = (apr_size_t)(e - s), i;
+    int cut = n > QUOTE_MAX;
+    char *q;
+
+    if (cut) {
+        for (n = QUOTE_MAX; n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80;
+             n--) {
+        }
+    }
+    q = apr_pstrndup(p, s, n);
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)q[i] < 0x20 || q[i] == 0x7f) {
+            q[i] = ' ';
+        }
+    }
+    return cut ? apr_pstrcat(p, q, "...", NULL) : q;
+}
+
+/* The message for a token at from that lex could not end: its start, on
+ * one line. */
 static const char *unterminated(const char *from, apr_pool_t *p)
 {
-    return apr_psprintf(p, "unterminated %s at \"%.20s\"",
+    return apr_psprintf(p, "unterminated %s at \"%s\"",
                         *from == '"'       ? "quoted identifier"
                             : *from == '/' ? "comment"
                             : *from == '$' ? "dollar-quoted string"
                                            : "quoted string",
-                        from);
+                        quote(from, from + strnlen(from, 20), p));
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -255,9 +281,6 @@ const char *os_sql_placeholders(const char *sql, apr_array_header_t **found,
  * it refuses, because a refusal costs a config change and a wrong yes
  * costs a download in the wrong order. */
 
-/* How much SQL text a message quotes: enough to recognise the place. */
-#define QUOTE_MAX 60
-
 struct tok {
     const char *s;
     apr_size_t n;
@@ -289,28 +312,6 @@ static const char *const list_end[] = { "from",  "into",      "where",
 /* Where the first ORDER BY item ends besides a comma. */
 static const char *const order_end[] = { "limit", "offset", "fetch", "for",
                                          NULL };
-
-/* s..e as one line of at most QUOTE_MAX bytes (not cutting a UTF-8
- * character), "..." when cut. */
-static const char *quote(const char *s, const char *e, apr_pool_t *p)
-{
-    apr_size_t n = (apr_size_t)(e - s), i;
-    int cut = n > QUOTE_MAX;
-    char *q;
-
-    if (cut) {
-        for (n = QUOTE_MAX; n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80;
-             n--) {
-        }
-    }
-    q = apr_pstrndup(p, s, n);
-    for (i = 0; i < n; i++) {
-        if ((unsigned char)q[i] < 0x20 || q[i] == 0x7f) {
-            q[i] = ' ';
-        }
-    }
-    return cut ? apr_pstrcat(p, q, "...", NULL) : q;
-}
 
 /* Tokens [a, b) quoted; "" when there are none. */
 static const char *quote_toks(const struct scan *sc, int a, int b)

@@ -198,6 +198,8 @@ static void leading_key(void)
     key("SELECT a FROM t ORDER BY", "ORDER BY has no first item");
     key("SELECT a FROM t ORDER BY LIMIT 1", "ORDER BY has no first item");
     key("SELECT a FROM t ORDER BY 'x", "unterminated quoted string");
+    key("SELECT a FROM \"t\nORDER BY 1",
+        "unterminated quoted identifier at \"\"t ORDER BY 1\"");
     key("SELECT f(a FROM t ORDER BY 1", "unbalanced parentheses");
     key("SELECT a) FROM t ORDER BY 1", "unbalanced \")\" at \") FROM t");
     key("SELECT a, b FROM t ORDER BY b, a"

@@ -159,6 +159,9 @@ static void leading_key(void)
     key("SELECT id FROM (SELECT id FROM t ORDER BY id) s",
         "the query has no ORDER BY outside parentheses");
     key("SELECT f(a, b), c FROM t ORDER BY f(a, b), c", NULL);
+    key("SELECT coalesce(a, b), c FROM t ORDER BY coalesce(a, c), b",
+        "ORDER BY starts with \"coalesce(a, c)\", not the first column "
+        "\"coalesce(a, b)\"");
     key("SELECT ARRAY[a, b], c FROM t ORDER BY ARRAY[a,b]", NULL);
     key("SELECT (SELECT max(x) FROM u ORDER BY 2), c FROM t "
         "ORDER BY c",
@@ -172,6 +175,11 @@ static void leading_key(void)
     key("WITH s AS (SELECT id FROM t ORDER BY id) SELECT id FROM s",
         "the query has no ORDER BY outside parentheses");
     key("SELECT a, b FROM t UNION ALL SELECT c, d FROM u ORDER BY 1", NULL);
+    key("SELECT a, b FROM t ORDER BY a UNION ALL SELECT c, d FROM u "
+        "ORDER BY b",
+        "ORDER BY starts with \"b\""); /* the last one counts */
+    key("SELECT a, b FROM t ORDER BY a LIMIT 10 OFFSET 5 FOR SHARE", NULL);
+    key("SELECT a, b FROM t ORDER BY a FETCH FIRST 5 ROWS ONLY", NULL);
     key("SELECT a, b FROM t UNION ALL SELECT c, d FROM u ORDER BY b",
         "ORDER BY starts with \"b\"");
     key("SELECT string_agg(x, ',' ORDER BY x) AS s FROM t GROUP BY k",

@@ -1,4 +1,5 @@
-/* fuzz_sql.c: the placeholder scanner, os_sql_placeholders (src/db/os_sql.c).
+/* fuzz_sql.c: the placeholder scanner, os_sql_placeholders, and the sort
+ * key check, os_sql_leading_key (src/db/os_sql.c).
  *
  * The input is an OrderStreamSQL text. The scan must give either a
  * message, or placeholders that are distinct, ascending, from 1 to
@@ -6,6 +7,12 @@
  * value. And what is not SQL text must not count: the same text after a
  * block comment holding a placeholder, or followed by a line comment
  * holding one, gives the same answer.
+ *
+ * The sort key check must answer yes (NULL) or a one-line message of
+ * bounded length, and the same yes or no for the text after a block
+ * comment that says ORDER BY 1, or followed by a ";" on a line of its
+ * own. A yes means the text lexes, so the placeholder scan does not find
+ * it unterminated.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +46,38 @@ static int same(const apr_array_header_t *a, const apr_array_header_t *b)
         && !memcmp(a->elts, b->elts, (size_t)a->nelts * sizeof(int));
 }
 
+/* Whether err is one line of a bounded length: two quotes of about 60
+ * bytes and the words around them. */
+static int one_line(const char *err)
+{
+    const char *c;
+
+    for (c = err; *c; c++) {
+        if ((unsigned char)*c < 0x20) {
+            return 0;
+        }
+    }
+    return *err && c - err < 300;
+}
+
+/* The properties of os_sql_leading_key on sql; placeholders_err is what
+ * os_sql_placeholders said of it. */
+static void leading_key(const char *sql, const char *placeholders_err,
+                        apr_pool_t *p)
+{
+    const char *key, *key2;
+
+    key = os_sql_leading_key(sql, p);
+    FUZZ_CHECK(!key || one_line(key));
+    FUZZ_CHECK(key || !placeholders_err
+               || strncmp(placeholders_err, "unterminated", 12));
+    key2 =
+        os_sql_leading_key(apr_pstrcat(p, "/* ORDER BY 1 */ ", sql, NULL), p);
+    FUZZ_CHECK(!key == !key2);
+    key2 = os_sql_leading_key(apr_pstrcat(p, sql, "\n;", NULL), p);
+    FUZZ_CHECK(!key == !key2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err2 =
         os_sql_placeholders(apr_pstrcat(p, sql, "\n-- $9", NULL), &again, p);
     FUZZ_CHECK(!err == !err2 && (err || same(found, again)));
+    leading_key(sql, err, p);
     apr_pool_destroy(p);
     free(sql);
     return 0;

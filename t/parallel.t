@@ -26,16 +26,21 @@ use OrderStreamTest qw(copy_csv lf_to_crlf repo_conf
                        raw_request raw_start raw_read raw_close raw_result
                        dechunk error_log_size error_log_since psql_super
                        wait_no_idle_in_transaction next_export_works
-                       httpd_config_test);
+                       httpd_config_test unique_tag wait_outcome_line);
 
-plan tests => 51;
+plan tests => 51 + 8 + 8 + 3 + 5;
 
 Apache::TestRequest::module('os_parallel');
 
+# The status, the body and the request's orderstream-parallel note (N, or
+# "serial"; t/conf/extra.conf.in logs it), so that a test of equal bytes
+# also knows the slices ran: a serial run gives the same bytes.
 sub get_body {
     my ($path) = @_;
-    my $res = GET($path);
-    return ($res->code, $res->content);
+    my $tag = unique_tag('par');
+    my $res = GET($path, 'X-Test-Tag' => $tag);
+    my $l = wait_outcome_line($tag) || {};
+    return ($res->code, $res->content, $l->{parallel} // '');
 }
 
 # name and SHA-256 of every member of a zip (a workbook's bytes differ only
@@ -62,22 +67,25 @@ for my $fmt (qw(csv tsv ndjson xlsx)) {
 ok length($serial{csv}) > 1_000_000, 'the serial shop export has rows';
 for my $n (2, 3, 4) {
     for my $fmt (qw(csv tsv ndjson xlsx)) {
-        my ($code, $body) = get_body("/par/$n/shop?format=$fmt");
+        my ($code, $body, $par) = get_body("/par/$n/shop?format=$fmt");
         my $got = $fmt eq 'xlsx' ? zip_members($body) : $body;
-        ok $code == 200 && $got eq $serial{$fmt},
-            "$n slices, $fmt: the serial export's bytes"
-            or diag "code $code, " . length($got) . " vs " . length($serial{$fmt});
+        ok $code == 200 && $got eq $serial{$fmt} && $par eq $n,
+            "$n slices, $fmt: the serial export's bytes, read in $n slices"
+            or diag "code $code, parallel '$par', " . length($got) . " vs "
+                . length($serial{$fmt});
     }
 }
 
 {
     # A preview (?limit=) runs serially: the same export, one connection.
     Apache::TestRequest::module('default');
-    my ($c1, $want) = get_body('/exports/orders.csv?limit=100000000');
-    my ($code, $body) = get_body('/exports/orders.csv');
+    my ($c1, $want, $p1) = get_body('/exports/orders.csv?limit=100000000');
+    my ($code, $body, $par) = get_body('/exports/orders.csv');
     Apache::TestRequest::module('os_parallel');
-    ok $code == 200 && $c1 == 200 && length($body) > 1_000_000 && $body eq $want,
-        'the shipped /exports/orders.csv (2 slices): the serial bytes';
+    ok $code == 200 && $c1 == 200 && length($body) > 1_000_000 && $body eq $want
+        && $par eq '2' && $p1 eq 'serial',
+        'the shipped /exports/orders.csv (2 slices): the serial bytes'
+        or diag "parallel '$par', preview '$p1'";
 }
 
 # The range reaches the scan: slice 2 of the shipped export, as os_slice.c
@@ -97,10 +105,13 @@ for my $n (2, 3, 4) {
 
 # --- 2. empty slices -------------------------------------------------------
 
-for my $case (qw(empty-first few)) {
-    my (undef, $want) = get_body("/par/serial/$case");
-    my ($code, $got) = get_body("/par/$case");
-    ok $code == 200 && $got eq $want, "$case: the serial export's bytes";
+for my $case (['empty-first', 3], ['few', 4]) {
+    my ($name, $n) = @$case;
+    my (undef, $want) = get_body("/par/serial/$name");
+    my ($code, $got, $par) = get_body("/par/$name");
+    ok $code == 200 && $got eq $want && $par eq $n,
+        "$name: the serial export's bytes, in $n slices"
+        or diag "parallel '$par'";
 }
 {
     my $from = error_log_size();
@@ -229,6 +240,63 @@ cut_ok('a statement timeout in the last slice', '/par/timeout-last',
     ok $code == 200 && $body eq $ids, 'client gone: the next export is whole';
 }
 
+# The client leaves while the export waits for the database (os_watch.c
+# in the slices' wait): in the first slice, before the first byte, and in
+# the last, after slices 1 and 2 were sent. Every slice is cancelled at
+# once, not when the 30 s sleep would end.
+for my $case (['first slice', '/par/wait-first', 0], ['last slice', '/par/wait-last', 1]) {
+    my ($where, $path, $body) = @$case;
+    my $from = error_log_size();
+    my $c = raw_start(GET => $path, module => 'os_parallel');
+    raw_read($c, max_body => 1000, timeout => 10) if $body;
+    my $sleeping = '';
+    for (1 .. 100) {
+        $sleeping = psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
+            . " usename = 'shop' AND wait_event = 'PgSleep'");
+        last if $sleeping;
+        Time::HiRes::sleep(0.1);
+    }
+    ok $sleeping, "client gone in the $where: the slice sleeps";
+    my $t0 = Time::HiRes::time();
+    raw_close($c);
+    my $busy;
+    for (1 .. 100) {
+        $busy = psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
+            . " usename = 'shop' AND state <> 'idle'");
+        last if $busy == 0;
+        Time::HiRes::sleep(0.05);
+    }
+    my $took = Time::HiRes::time() - $t0;
+    ok $busy == 0 && $took < 5,
+        sprintf("client gone in the $where: every slice idle after %.2f s", $took);
+    like error_log_since($from),
+        qr/OS00350: \Q$path\E: client gone while the database worked/,
+        "client gone in the $where: logged as such";
+    is spool_files(), 0, "client gone in the $where: no spool file left";
+}
+
+# The bounds on the client's pace cut a parallel export as a serial one,
+# with every slice's cursor open (the spool full): all of them closed.
+for my $case (['too-slow', qr/OS00053/], ['too-long', qr/OS00054/]) {
+    my ($what, $re) = @$case;
+    my $tag = unique_tag($what);
+    my $from = error_log_size();
+    my $c = raw_start(GET => "/par/$what", module => 'os_parallel',
+                      rcvbuf => 4096, tag => $tag);
+    Time::HiRes::sleep(4);    # reads nothing: past both bounds (2 s)
+    raw_read($c, timeout => 30);
+    raw_close($c);
+    my $r = raw_result($c);
+    my $l = wait_outcome_line($tag, 10) || {};
+    my (undef, $complete) = dechunk($r->{body});
+    ok !$complete && $l->{outcome} eq $what && $l->{parallel} eq '3',
+        "$what: a cut download of 3 slices, outcome $what"
+        or diag $l->{line};
+    like error_log_since($from), $re, "$what: logged";
+    is wait_no_idle_in_transaction(5), 0, "$what: nothing idle in transaction";
+    is spool_files(), 0, "$what: no spool file left";
+}
+
 # --- 5. the pool busy: serially ------------------------------------------------
 
 {
@@ -238,8 +306,32 @@ cut_ok('a statement timeout in the last slice', '/par/timeout-last',
     Apache::TestRequest::module('os_parallel');
     ok $code == 200 && $got eq $ids, 'pool of one: the serial bytes';
     like error_log_since($from),
-        qr/OS00452: \S+: OrderStreamParallel 2: run serially: the pool could not give 1 more/,
+        qr/OS00452: \S+: OrderStreamParallel 2: run serially: the pool could not give 1 more connection and stay half free/,
         'pool of one: logged as run serially';
+}
+
+# Half the pool: with 4 connections, 2 slices when nothing else runs; 3
+# slices never (3 of 4 held); 2 not while another export holds one.
+{
+    Apache::TestRequest::module('os_parallel_half');
+    my (undef, $want) = get_body('/par/serial/ids');
+    my ($code, $got, $par) = get_body('/par/half/2');
+    is $par, '2', 'half the pool: 2 slices of 4 connections when idle';
+    ($code, $got, $par) = get_body('/par/half/3');
+    ok $code == 200 && $par eq 'serial' && $got eq $ids,
+        'half the pool: 3 slices would hold 3 of 4: serially, the same bytes';
+    my $hold = raw_start(GET => '/par/half/hold', module => 'os_parallel_half');
+    for (1 .. 50) {
+        last if psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
+            . " usename = 'shop' AND wait_event = 'PgSleep'");
+        Time::HiRes::sleep(0.1);
+    }
+    ($code, $got, $par) = get_body('/par/half/2');
+    ok $code == 200 && $par eq 'serial' && $got eq $ids,
+        'half the pool: with another export running, 2 slices run serially';
+    raw_read($hold, timeout => 10);
+    raw_close($hold);
+    Apache::TestRequest::module('os_parallel');
 }
 
 # --- 6. the config test ----------------------------------------------------------
@@ -266,4 +358,28 @@ OrderStreamSQL "SELECT 1"
 OrderStreamParallel 2 "SELECT $1"
 LOC
     isnt $rc, 0, 'a SPLIT-SQL with a parameter fails the config test';
+    # The first column must lead the ORDER BY, ascending, NULLs last
+    # (os_sql_leading_key): else the slices in turn are not the result.
+    for my $case (
+        ['SELECT id, email FROM shop_order ORDER BY email, id', qr/ORDER BY starts with "email", not the first column "id"/],
+        ['SELECT id, email FROM shop_order ORDER BY id DESC', qr/slices need ascending order/],
+        ['SELECT id, email FROM shop_order ORDER BY 1 NULLS FIRST', qr/slices need NULLs last/],
+        ['SELECT id, email FROM shop_order', qr/the query has no ORDER BY/],
+        ) {
+        my ($sql, $re) = @$case;
+        ($rc, $out) = httpd_config_test(location => <<"LOC");
+SetHandler orderstream
+OrderStreamSQL "$sql"
+OrderStreamParallel 2 "SELECT id FROM shop_order"
+LOC
+        ok $rc != 0 && $out =~ /OS00453: OrderStreamParallel: at \S+: the query's ORDER BY must start with its first column, ascending, NULLs last: / && $out =~ $re,
+            "the config test refuses: $sql" or diag $out;
+    }
+    ($rc, $out) = httpd_config_test(location => <<'LOC');
+SetHandler orderstream
+OrderStreamSQL "SELECT o.id AS \"Order\", o.customer_email FROM shop_order o ORDER BY \"Order\" ASC NULLS LAST"
+OrderStreamParallel 2 "SELECT id FROM shop_order"
+LOC
+    is $rc, 0, 'the config test takes ORDER BY the first column\'s alias'
+        or diag $out;
 }

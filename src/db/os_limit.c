@@ -99,6 +99,12 @@ void os_limit_read_dbd(server_rec *main_server)
             || !(s = vhost_at(main_server, d))) {
             continue;
         }
+        /* A virtual host with no directive of ours has no gate of its
+         * own: httpd hands it the main server's (no merge function), and
+         * its DBDMax must not become the main server's. */
+        if (gate_of(s) == gate_of(main_server)) {
+            continue;
+        }
         read_level(d->first_child, &vmax, &vpersist);
         gate_of(s)->dbd_max = vpersist ? vmax : 0;
     }

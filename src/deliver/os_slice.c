@@ -355,9 +355,9 @@ apr_status_t os_slice_start(const os_slice_plan *plan, os_cursor *main,
     s = create(plan, main);
     if (!take_connections(s, plan)) {
         *why = apr_psprintf(p,
-                            "the pool could not give %d more connections "
-                            "at once",
-                            plan->n - 1);
+                            "the pool could not give %d more connection%s "
+                            "and stay half free",
+                            plan->n - 1, plan->n > 2 ? "s" : "");
         return APR_SUCCESS;
     }
     apr_pool_cleanup_register(p, s, close_files, apr_pool_cleanup_null);

@@ -1316,6 +1316,23 @@ static int check_section(const os_dir_conf *conf, apr_pool_t *p)
                      conf->sql->nelts);
         bad++;
     }
+    else if (conf->parallel > 1) {
+        /* The slices, one after the other, are the serial result only
+         * when it is sorted by its first column first (os_slice.c); what
+         * the scanner cannot read for sure is refused, as a wrong order
+         * would be a wrong download that looks right. */
+        const char *why = os_sql_leading_key(
+            APR_ARRAY_IDX(conf->sql, 0, const char *), p);
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                         OSLOGNO(00453) "OrderStreamParallel: at %s: the "
+                                        "query's ORDER BY must start with "
+                                        "its first column, ascending, "
+                                        "NULLs last: %s",
+                         conf->parallel_at ? conf->parallel_at : "?", why);
+            bad++;
+        }
+    }
     for (q = 0; q < conf->sql->nelts; q++) {
         const char *at = APR_ARRAY_IDX(conf->sql_at, q, const char *);
         apr_array_header_t *found;

@@ -595,7 +595,7 @@ sub _outcome_log {
 
 my @_outcome_fields
     = qw(vhost port method url status outcome rows bytes retry_after micros
-         xlsx_cut tag);
+         xlsx_cut parallel tag);
 
 sub _outcome_fields {
     my ($line) = @_;
@@ -607,7 +607,7 @@ sub _outcome_fields {
 
 # The log line of the request tagged TAG (X-Test-Tag), as a hash: vhost,
 # port, method, url, status, outcome, rows, bytes, retry_after, micros,
-# xlsx_cut, tag
+# xlsx_cut, parallel (orderstream-parallel: N or "serial"), tag
 # (and line, the raw line); undef if there is none (yet). A note that is
 # not set logs as "-".
 sub outcome_line {

@@ -1321,8 +1321,8 @@ static int check_section(const os_dir_conf *conf, apr_pool_t *p)
          * when it is sorted by its first column first (os_slice.c); what
          * the scanner cannot read for sure is refused, as a wrong order
          * would be a wrong download that looks right. */
-        const char *why = os_sql_leading_key(
-            APR_ARRAY_IDX(conf->sql, 0, const char *), p);
+        const char *why =
+            os_sql_leading_key(APR_ARRAY_IDX(conf->sql, 0, const char *), p);
         if (why) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
                          OSLOGNO(00453) "OrderStreamParallel: at %s: the "

@@ -36,7 +36,7 @@ use Socket ();
 use Time::HiRes ();
 use OrderStreamTest qw(dechunk psql_super psql_value httpd_config_test module_so);
 
-plan tests => 64;
+plan tests => 67;
 
 my $t_dir = Apache::Test::vars('t_dir');
 my $top   = Apache::Test::vars('top_dir');
@@ -96,6 +96,14 @@ sub write_conf {
     <Location /st/slow>
         SetHandler orderstream
         OrderStreamSQL "SELECT g, pg_sleep(CASE WHEN g % 100 = 0 THEN 0.1 ELSE 0 END) IS NULL AS s FROM generate_series(1, 5000) AS g"
+        OrderStreamFetchRows 100
+    </Location>
+    # About 3 s in 2 slices (OrderStreamParallel): 6000 rows, each slice
+    # 0.1 s in the database per 100 rows.
+    <Location /st/par>
+        SetHandler orderstream
+        OrderStreamSQL "SELECT g, pg_sleep(CASE WHEN g % 100 = 0 THEN 0.1 ELSE 0 END) IS NULL AS s FROM generate_series(1, 6000) AS g ORDER BY g"
+        OrderStreamParallel 2 "SELECT generate_series(1, 6000)"
         OrderStreamFetchRows 100
     </Location>
     # 8.5 MB in a fraction of a second: a client that reads slowly gets
@@ -181,7 +189,8 @@ DBDriver pgsql
 DBDParams "host=127.0.0.1 port=$ENV{OS_PGPORT} dbname=shop user=shop"
 DBDMin 0
 DBDKeep 3
-DBDMax 3
+# 4: /st/par's 2 slices take at most half of the pool (os_limit.c)
+DBDMax 4
 
 <VirtualHost 127.0.0.1:$port>
     ServerName 127.0.0.1
@@ -355,6 +364,22 @@ $_ = more($_, timeout => 30) for @slow;
 ok !(grep { my $r = result($_); $r->{status} != 200 || !$r->{complete} } @slow),
     'the four slow exports end complete';
 
+# A parallel export shows its slices (the others: 1), and is one export in
+# the totals (checked with the rest below).
+{
+    my $c = more(start('/st/par'), max_body => 1, timeout => 10);
+    my $a = wait_for(5, sub { my $a = auto();
+        (grep { $_->{Location} eq '/st/par' } @{ $a->{run} }) && $a });
+    my ($run) = grep { $_->{Location} eq '/st/par' } @{ ($a || {})->{run} || [] };
+    is $run && $run->{Slices}, 2, '?auto: the parallel export has Slices: 2';
+    my $html = get('/server-status')->{body};
+    like $html, qr{<th>Slices</th>.*<tr><td>/st/par</td>(?:<td>[^<]*</td>){10}<td>2</td>}s,
+        '/server-status: its row says 2 slices';
+    $c = more($c, timeout => 30);
+    my $r = result($c);
+    ok $r->{status} == 200 && $r->{complete}, 'the parallel export ends complete';
+}
+
 # --- every way an export ends ------------------------------------------------------------
 my @series;
 push @series, get('/st/quick') for 1 .. 3;
@@ -419,7 +444,7 @@ sub log_lines {
 }
 # The four slow ones, the series, the two that went away: every line is
 # written (our log_transaction hook runs beside mod_log_config's).
-my $want_lines = 4 + @series + 2 + 1;
+my $want_lines = 4 + 1 + @series + 2 + 1;
 wait_for(10, sub { (grep { $_->{url} =~ m{^/st/} } @{ log_lines() }) >= $want_lines });
 Time::HiRes::sleep(0.3);
 # The one that left mid-spool.
@@ -455,9 +480,10 @@ for my $l (grep { $_->{outcome} ne '-' && $_->{method} ne 'HEAD' } @{ log_lines(
 ok $want{'/st/unseen'}, 'the access log has notes for OrderStreamStatus Off too';
 delete $_->{'/st/unseen'} for \%want, \%wrej, \%wrows, \%wbytes, \%wspool, \%whist;
 is_deeply [sort keys %want],
-    [sort '/st/slow', '/st/big', '/st/quick', '/st/midstream', '/st/timeout', '/st/down', $odd],
+    [sort '/st/slow', '/st/par', '/st/big', '/st/quick', '/st/midstream', '/st/timeout', '/st/down', $odd],
     'the access log: every kind of end is there';
 is_deeply \%want, { '/st/slow' => { complete => 4, 'client-gone' => 2 },
+                    '/st/par' => { complete => 1 },
                     '/st/big' => { 'client-gone' => 1 },
                     '/st/quick' => { complete => 3, rejected => 3 },
                     '/st/midstream' => { 'db-error' => 2 },

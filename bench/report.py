@@ -296,6 +296,12 @@ def main():
           f"{spread(per, kint):>28} {r['ttfb'] * 1000:18.1f} "
           f"{kint(r['rss_max']):>14}"
           f"{'' if r['ok'] == '1' else '   INCOMPLETE'}")
+    for r in kk:
+        level = int(r["key"])
+        if f"conc_parallel_{level}" in meta:
+            p(f"  {level:>7} clients: read as {meta[f'conc_parallel_{level}']}"
+              f" (orderstream-parallel); 503s: "
+              f"{meta.get(f'conc_503_{level}', '?')}")
     p("")
 
     # --- status slots on / off ----------------------------------------------

@@ -28,7 +28,7 @@ use OrderStreamTest qw(copy_csv lf_to_crlf repo_conf
                        wait_no_idle_in_transaction next_export_works
                        httpd_config_test unique_tag wait_outcome_line);
 
-plan tests => 51 + 8 + 8 + 3 + 5;
+plan tests => 51 + 8 + 8 + 3 + 5 + 3 + 2 + 3;
 
 Apache::TestRequest::module('os_parallel');
 
@@ -306,8 +306,45 @@ for my $case (['too-slow', qr/OS00053/], ['too-long', qr/OS00054/]) {
     Apache::TestRequest::module('os_parallel');
     ok $code == 200 && $got eq $ids, 'pool of one: the serial bytes';
     like error_log_since($from),
-        qr/OS00452: \S+: OrderStreamParallel 2: run serially: the pool could not give 1 more connection and stay half free/,
+        qr/OS00452: \S+: OrderStreamParallel 2: run serially: the pool could not give 1 more connection: other exports hold connections \(alongside=0\), or half of it would be in use/,
         'pool of one: logged as run serially';
+}
+
+# alongside=: by default slices only for an export that reads alone; with
+# alongside=1, beside one other export.
+{
+    my $hold = raw_start(GET => '/par/hold', module => 'os_parallel');
+    for (1 .. 50) {
+        last if psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
+            . " usename = 'shop' AND wait_event = 'PgSleep'");
+        Time::HiRes::sleep(0.1);
+    }
+    my ($code, $got, $par) = get_body('/par/alone');
+    ok $code == 200 && $par eq 'serial' && $got eq $ids,
+        'alongside=0 (default): beside another export, serially, the same bytes'
+        or diag "parallel '$par'";
+    ($code, $got, $par) = get_body('/par/beside');
+    ok $code == 200 && $par eq '2' && $got eq $ids,
+        'alongside=1: beside another export, in 2 slices, the same bytes'
+        or diag "parallel '$par'";
+    raw_read($hold, timeout => 10);
+    raw_close($hold);
+    ($code, $got, $par) = get_body('/par/alone');
+    is $par, '2', 'alongside=0: alone again, in 2 slices';
+}
+
+# formats=: the shipped export reads its workbook serially (not in the
+# default formats: the writer bounds it), the same bytes as its preview.
+{
+    Apache::TestRequest::module('default');
+    my $from = error_log_size();
+    my ($c1, $want) = get_body('/exports/orders.csv?format=xlsx&limit=100000000');
+    my ($code, $got, $par) = get_body('/exports/orders.csv?format=xlsx');
+    Apache::TestRequest::module('os_parallel');
+    ok $code == 200 && $par eq 'serial' && zip_members($got) eq zip_members($want),
+        'formats= without xlsx: the shipped workbook serially' or diag "parallel '$par'";
+    like error_log_since($from), qr/OS00452: \S+: OrderStreamParallel 2: run serially: xlsx is not in its formats=/,
+        'formats=: logged as run serially, saying why';
 }
 
 # Half the pool: with 4 connections, 2 slices when nothing else runs; 3
@@ -358,6 +395,18 @@ OrderStreamSQL "SELECT 1"
 OrderStreamParallel 2 "SELECT $1"
 LOC
     isnt $rc, 0, 'a SPLIT-SQL with a parameter fails the config test';
+    for my $case (['formats=pdf', qr/OrderStreamParallel: formats=: "pdf" is not one of csv, tsv, ndjson, xlsx/],
+                  ['alongside=-1', qr/OrderStreamParallel: "-1" is not a whole number from 0 to 100000/],
+                  ['slices=2', qr/OrderStreamParallel: "slices=2" is not an option \(formats=LIST, alongside=K\)/]) {
+        my ($opt, $re) = @$case;
+        ($rc, $out) = httpd_config_test(location => <<"LOC");
+SetHandler orderstream
+OrderStreamSQL "SELECT 1 AS k ORDER BY 1"
+OrderStreamParallel 2 "SELECT 1" $opt
+LOC
+        ok $rc != 0 && $out =~ $re, "the config test refuses $opt, naming it"
+            or diag $out;
+    }
     # The first column must lead the ORDER BY, ascending, NULLs last
     # (os_sql_leading_key): else the slices in turn are not the result.
     for my $case (

@@ -124,10 +124,11 @@ os_conn_got os_conn_open(request_rec *r, int max_concurrent,
     return borrow(r, os_limit_enter(r, max_concurrent, wait), conn);
 }
 
-os_conn_got os_conn_open_spare(request_rec *r, int max_concurrent,
-                               os_conn **conn)
+os_conn_got os_conn_open_spare(request_rec *r, int max_concurrent, int mine,
+                               int alongside, os_conn **conn)
 {
-    return borrow(r, os_limit_enter_spare(r, max_concurrent), conn);
+    return borrow(r, os_limit_enter_spare(r, max_concurrent, mine, alongside),
+                  conn);
 }
 
 const char *os_conn_driver(const os_conn *c)

@@ -38,11 +38,11 @@ os_conn_got os_conn_open(request_rec *r, int max_concurrent,
                          apr_interval_time_t wait, os_conn **conn);
 
 /* As os_conn_open, for a connection the export can do without (a slice
- * of OrderStreamParallel): taken only at once and only while the gate
- * stays at most half full (os_limit_enter_spare); OS_CONN_FULL
- * otherwise. */
-os_conn_got os_conn_open_spare(request_rec *r, int max_concurrent,
-                               os_conn **conn);
+ * of OrderStreamParallel) whose export holds mine connections: taken only
+ * at once, while other exports hold at most alongside and the gate stays
+ * at most half full (os_limit_enter_spare); OS_CONN_FULL otherwise. */
+os_conn_got os_conn_open_spare(request_rec *r, int max_concurrent, int mine,
+                               int alongside, os_conn **conn);
 
 /* The apr_dbd driver's name ("pgsql") and the PGconn behind it. */
 const char *os_conn_driver(const os_conn *conn);

@@ -186,13 +186,15 @@ static int half_free(const os_gate *gate, int max_concurrent, int k)
         && (!gate->dbd_max || 2 * k <= gate->dbd_max);
 }
 
-os_slot os_limit_enter_spare(request_rec *r, int max_concurrent)
+os_slot os_limit_enter_spare(request_rec *r, int max_concurrent, int mine,
+                             int alongside)
 {
     os_gate *gate = gate_of(r->server);
     os_slot slot = OS_SLOT_FULL;
 
     apr_thread_mutex_lock(gate->lock);
-    if (half_free(gate, max_concurrent, gate->active + 1)) {
+    if (gate->active - mine <= alongside
+        && half_free(gate, max_concurrent, gate->active + 1)) {
         gate->active++;
         apr_pool_cleanup_register(r->pool, gate, leave, apr_pool_cleanup_null);
         slot = OS_SLOT_OK;
@@ -202,10 +204,13 @@ os_slot os_limit_enter_spare(request_rec *r, int max_concurrent)
 }
 #else
 /* One request at a time per process: nothing to count. */
-os_slot os_limit_enter_spare(request_rec *r, int max_concurrent)
+os_slot os_limit_enter_spare(request_rec *r, int max_concurrent, int mine,
+                             int alongside)
 {
     (void)r;
     (void)max_concurrent;
+    (void)mine;
+    (void)alongside;
     return OS_SLOT_OK;
 }
 

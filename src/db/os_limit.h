@@ -31,15 +31,19 @@ os_slot os_limit_enter(request_rec *r, int max_concurrent,
                        apr_interval_time_t wait);
 
 /* Takes one more place for r's export, for a connection it may do without
- * (a slice of OrderStreamParallel, os_slice.c): only at once, and only
- * while it leaves the gate at most half full: of max_concurrent (when
- * set) and of DBDMax, at most half the places are held after it is
- * taken. Why half: an extra connection is held for the export's whole
- * read, and exports that arrive meanwhile must still find the other half
- * free, as they would without OrderStreamParallel. OS_SLOT_FULL when it
- * would pass that; never waits. The place goes back as os_limit_enter's
- * (os_limit_leave, or with r->pool). */
-os_slot os_limit_enter_spare(request_rec *r, int max_concurrent);
+ * (a slice of OrderStreamParallel, os_slice.c), whose export already holds
+ * mine places: only at once, only while other exports hold at most
+ * alongside places (they already use the database's cores, which slices
+ * would share rather than add), and only while it leaves the gate at most
+ * half full: of max_concurrent (when set) and of DBDMax, at most half the
+ * places are held after it is taken. Why half: an extra connection is
+ * held for the export's whole read, and exports that arrive meanwhile
+ * must still find the other half free, as they would without
+ * OrderStreamParallel. OS_SLOT_FULL when it would pass either; never
+ * waits. The place goes back as os_limit_enter's (os_limit_leave, or with
+ * r->pool). */
+os_slot os_limit_enter_spare(request_rec *r, int max_concurrent, int mine,
+                             int alongside);
 
 /* Gives r's slot back now: its export has returned its connection to the
  * pool while the response goes on (the spool). Only for a request whose

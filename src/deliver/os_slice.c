@@ -233,7 +233,8 @@ static int take_connections(os_slices *s, const os_slice_plan *plan)
     int i;
 
     for (i = 1; i < s->n; i++) {
-        if (os_conn_open_spare(plan->r, plan->max_concurrent, &s->s[i].conn)
+        if (os_conn_open_spare(plan->r, plan->max_concurrent, i,
+                               plan->alongside, &s->s[i].conn)
                 != OS_CONN_OK
             || os_conn_shared(s->s[i].conn)) {
             s->s[i].conn = s->s[i].conn && !os_conn_shared(s->s[i].conn)
@@ -354,10 +355,12 @@ apr_status_t os_slice_start(const os_slice_plan *plan, os_cursor *main,
     }
     s = create(plan, main);
     if (!take_connections(s, plan)) {
-        *why = apr_psprintf(p,
-                            "the pool could not give %d more connection%s "
-                            "and stay half free",
-                            plan->n - 1, plan->n > 2 ? "s" : "");
+        *why =
+            apr_psprintf(p,
+                         "the pool could not give %d more connection%s: "
+                         "other exports hold connections (alongside=%d), "
+                         "or half of it would be in use",
+                         plan->n - 1, plan->n > 2 ? "s" : "", plan->alongside);
         return APR_SUCCESS;
     }
     apr_pool_cleanup_register(p, s, close_files, apr_pool_cleanup_null);

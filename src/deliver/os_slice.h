@@ -36,6 +36,7 @@ typedef struct os_slice_plan {
     long timeout_ms;
     const os_cursor_local *local;
     int max_concurrent; /* the gate (os_limit.h), as the export's own */
+    int alongside;      /* connections other exports may hold (os_limit.h) */
     int fetch_rows;     /* OrderStreamFetchRows, for the later slices */
     apr_off_t spool;    /* OrderStreamSpool: what the files may hold */
     const char *spool_dir;

@@ -96,7 +96,9 @@ typedef struct os_dir_conf {
     /* OrderStreamParallel N SPLIT-SQL (os_slice.c); 0: off, -1: unset */
     int parallel;
     const char *split_sql;
-    const char *parallel_at; /* "file:line", for the config test */
+    unsigned parallel_formats; /* formats= : the formats read in slices */
+    int parallel_alongside;    /* alongside= : other connections allowed */
+    const char *parallel_at;   /* "file:line", for the config test */
 } os_dir_conf;
 
 /* The directive table, for the module record. */
@@ -157,6 +159,13 @@ apr_off_t os_config_spool(const os_dir_conf *conf);
 /* OrderStreamParallel: the number of slices (0: serial) and, when not 0,
  * the split query in *split. */
 int os_config_parallel(const os_dir_conf *conf, const char **split);
+
+/* OrderStreamParallel's options: the formats read in slices (a mask of
+ * os_format bits; default csv, tsv, ndjson) and how many connections
+ * other exports of the child may hold for slices to be taken (default
+ * 0: only an export that reads alone). */
+unsigned os_config_parallel_formats(const os_dir_conf *conf);
+int os_config_parallel_alongside(const os_dir_conf *conf);
 const char *os_config_spool_dir(const os_dir_conf *conf);
 apr_uint64_t os_config_min_rate(const os_dir_conf *conf,
                                 apr_interval_time_t *window);

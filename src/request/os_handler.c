@@ -386,7 +386,7 @@ static apr_status_t parallel(os_export *ex)
 {
     int serial = ex->params.offset || ex->left >= 0 || ex->nq != 1;
 
-    return os_parallel_begin(ex->r, ex->conf, serial, ex->cur, ex->conn,
+    return os_parallel_begin(ex->r, ex->conf, serial, ex->f, ex->cur, ex->conn,
                              ex->rd, ex->binds, ex->local, ex->desc, ex->st,
                              &ex->par);
 }

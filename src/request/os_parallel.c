@@ -39,17 +39,20 @@ static void make_plan(os_slice_plan *plan, request_rec *r,
     plan->timeout_ms = os_config_stmt_timeout_ms(conf);
     plan->local = local;
     plan->max_concurrent = os_config_max_concurrent(conf);
+    plan->alongside = os_config_parallel_alongside(conf);
     plan->fetch_rows = os_config_fetch_rows(conf);
     plan->spool = os_config_spool(conf);
     plan->spool_dir = os_config_spool_dir(conf);
     plan->desc = desc;
 }
 
-apr_status_t
-os_parallel_begin(request_rec *r, const os_dir_conf *conf, int serial,
-                  os_cursor *main, os_conn *main_conn, const os_render *rd,
-                  const os_cursor_binds *binds, const os_cursor_local *local,
-                  const PGresult *desc, os_status *st, os_slices **out)
+apr_status_t os_parallel_begin(request_rec *r, const os_dir_conf *conf,
+                               int serial, os_format f, os_cursor *main,
+                               os_conn *main_conn, const os_render *rd,
+                               const os_cursor_binds *binds,
+                               const os_cursor_local *local,
+                               const PGresult *desc, os_status *st,
+                               os_slices **out)
 {
     os_slice_plan plan = { 0 };
     const char *why = "a preview (?offset=, ?limit=)";
@@ -59,6 +62,11 @@ os_parallel_begin(request_rec *r, const os_dir_conf *conf, int serial,
     plan.n = os_config_parallel(conf, &plan.split);
     if (!plan.n) {
         return APR_SUCCESS;
+    }
+    if (!serial && !(os_config_parallel_formats(conf) & f)) {
+        why = apr_psprintf(r->pool,
+                           "%s is not in its formats=", os_format_name(f));
+        serial = 1;
     }
     if (!serial) {
         make_plan(&plan, r, conf, rd, binds, local, desc);

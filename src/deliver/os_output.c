@@ -20,6 +20,7 @@
 #include "os_private.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <apr_buckets.h>
@@ -47,6 +48,7 @@ struct os_out {
     apr_off_t bytes; /* bytes passed down */
     apr_status_t status;
     os_spool *spool;
+    int detached; /* os_out_create_detached: nothing is passed down */
 };
 
 os_out *os_out_create(request_rec *r, os_spool *spool)
@@ -57,6 +59,38 @@ os_out *os_out_create(request_rec *r, os_spool *spool)
     o->spool = spool;
     o->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     return o;
+}
+
+static void append_buffer(os_out *o);
+
+os_out *os_out_create_detached(request_rec *r)
+{
+    os_out *o = os_out_create(r, NULL);
+
+    o->detached = 1;
+    return o;
+}
+
+apr_bucket_brigade *os_out_take(os_out *o)
+{
+    append_buffer(o);
+    return o->bb;
+}
+
+apr_status_t os_out_write(os_out *o, const char *bytes, apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t n = len > OS_OUT_BUFSIZE ? OS_OUT_BUFSIZE : len;
+        char *d = os_out_reserve(o, n);
+        if (!d) {
+            return o->status;
+        }
+        memcpy(d, bytes, n);
+        os_out_commit(o, n);
+        bytes += n;
+        len -= n;
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t os_out_status(const os_out *o)
@@ -101,7 +135,12 @@ static void append_buffer(os_out *o)
  * connection aborted) has not gone away too early. */
 static apr_status_t pass(os_out *o, int last)
 {
-    apr_status_t rv = ap_pass_brigade(o->r->output_filters, o->bb);
+    apr_status_t rv;
+
+    if (o->detached) {
+        return APR_SUCCESS; /* the buckets stay for os_out_take */
+    }
+    rv = ap_pass_brigade(o->r->output_filters, o->bb);
 
     apr_brigade_cleanup(o->bb);
     /* Success from the filters does not mean the client is still there. */

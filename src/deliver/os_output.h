@@ -5,6 +5,7 @@
 #ifndef OS_OUTPUT_H
 #define OS_OUTPUT_H
 
+#include <apr_buckets.h>
 #include <httpd.h>
 
 #include "os_spool.h"
@@ -14,6 +15,19 @@ typedef struct os_out os_out;
 /* One writer per request, allocated from r->pool. spool: the request's
  * spool filter (os_spool_add), or NULL. */
 os_out *os_out_create(request_rec *r, os_spool *spool);
+
+/* A writer whose buffers are kept, never passed down: what a format's
+ * writer writes into it is taken back with os_out_take (os_slice.c renders
+ * a later slice's rows ahead of their turn this way). */
+os_out *os_out_create_detached(request_rec *r);
+
+/* The detached writer's bytes so far, as heap buckets in *bb (the caller
+ * reads and empties it); the writer goes on empty. */
+apr_bucket_brigade *os_out_take(os_out *o);
+
+/* Writes len bytes as they are (a piece rendered ahead), in buffers as
+ * os_out_reserve gives them. */
+apr_status_t os_out_write(os_out *o, const char *bytes, apr_size_t len);
 
 /* Returns room for at least n bytes; what is written there counts once
  * os_out_commit() says how much. Passes full buffers down first. Returns

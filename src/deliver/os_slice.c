@@ -99,6 +99,12 @@ struct os_slices {
     apr_pool_t *scratch; /* one batch being filed */
     char *buf;           /* one filed batch being read back */
     apr_size_t bufcap;
+    os_slice_render_fn *render; /* plan->render: batches filed rendered */
+    void *render_ctx;
+    os_out *ahead; /* where they are rendered (detached) */
+    int piece;     /* a rendered piece waits for os_slice_piece */
+    apr_size_t piece_len;
+    apr_int64_t piece_rows;
 };
 
 /* ---- the plan: snapshot, boundaries, queries --------------------------- */
@@ -292,6 +298,11 @@ static os_slices *create(const os_slice_plan *plan, os_cursor *main)
     s->s[0].cur = main;
     s->s[0].pg = os_cursor_conn(main);
     s->fetch_rows = plan->fetch_rows;
+    s->render = plan->render;
+    s->render_ctx = plan->render_ctx;
+    if (s->render) {
+        s->ahead = os_out_create_detached(plan->r);
+    }
     s->limit = plan->spool;
     s->dir = plan->spool_dir;
     keep_columns(s, plan->desc, p);
@@ -437,23 +448,21 @@ static apr_status_t write_all(int fd, const char *buf, apr_size_t len,
 }
 
 /* Appends a batch of slice sl to its file. */
-static apr_status_t file_batch(os_slices *s, os_slice *sl, const PGresult *res)
+/* A batch as filed rows: per row per column a 4-byte length (-1: NULL)
+ * and the bytes, after the block header; in s->scratch. */
+static char *encode_rows(os_slices *s, const PGresult *res, apr_size_t *len)
 {
-    int rows = PQntuples(res), r, c, err;
-    apr_size_t len = sizeof(os_slice_block), at;
-    os_slice_block blk;
+    int rows = PQntuples(res), r, c;
+    apr_size_t at = sizeof(os_slice_block);
     char *buf;
 
-    if (rows == 0) {
-        return APR_SUCCESS;
-    }
+    *len = sizeof(os_slice_block);
     for (r = 0; r < rows; r++) {
         for (c = 0; c < s->ncols; c++) {
-            len += 4 + (apr_size_t)PQgetlength(res, r, c);
+            *len += 4 + (apr_size_t)PQgetlength(res, r, c);
         }
     }
-    buf = apr_palloc(s->scratch, len);
-    at = sizeof(blk);
+    buf = apr_palloc(s->scratch, *len);
     for (r = 0; r < rows; r++) {
         for (c = 0; c < s->ncols; c++) {
             apr_int32_t n =
@@ -465,6 +474,58 @@ static apr_status_t file_batch(os_slices *s, os_slice *sl, const PGresult *res)
                 at += (apr_size_t)n;
             }
         }
+    }
+    return buf;
+}
+
+/* A batch rendered by the export's writer (plan->render), after the block
+ * header; in s->scratch. NULL: the writer failed (out of memory). */
+static char *encode_rendered(os_slices *s, const PGresult *res,
+                             apr_size_t *len, apr_int64_t *rows)
+{
+    apr_bucket_brigade *bb;
+    apr_off_t total = 0;
+    apr_bucket *b;
+    apr_size_t at = sizeof(os_slice_block);
+    char *buf = NULL;
+
+    *rows = 0;
+    if (s->render(s->render_ctx, s->ahead, res, rows) != APR_SUCCESS) {
+        apr_brigade_cleanup(os_out_take(s->ahead));
+        return NULL;
+    }
+    bb = os_out_take(s->ahead);
+    apr_brigade_length(bb, 1, &total);
+    *len = sizeof(os_slice_block) + (apr_size_t)total;
+    buf = apr_palloc(s->scratch, *len);
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t n;
+        if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ) == APR_SUCCESS) {
+            memcpy(buf + at, data, n);
+            at += n;
+        }
+    }
+    apr_brigade_cleanup(bb);
+    return buf;
+}
+
+static apr_status_t file_batch(os_slices *s, os_slice *sl, const PGresult *res)
+{
+    apr_size_t len;
+    apr_int64_t rows = PQntuples(res);
+    os_slice_block blk;
+    char *buf;
+    int err;
+
+    if (rows == 0) {
+        return APR_SUCCESS;
+    }
+    buf = s->render ? encode_rendered(s, res, &len, &rows)
+                    : encode_rows(s, res, &len);
+    if (!buf) {
+        return file_error(s, sl, ENOMEM, "render into");
     }
     blk.rows = (apr_uint32_t)rows;
     blk.bytes = (apr_uint32_t)(len - sizeof(blk));
@@ -507,6 +568,8 @@ static apr_status_t read_all(int fd, char *buf, apr_size_t len, apr_off_t at)
     return 0;
 }
 
+static apr_status_t empty(os_slices *s, PGresult **res, apr_pool_t *pool);
+
 /* The next filed batch of sl as a PGresult with the export's columns,
  * freed with pool. */
 static apr_status_t read_batch(os_slices *s, os_slice *sl, PGresult **res,
@@ -530,6 +593,17 @@ static apr_status_t read_batch(os_slices *s, os_slice *sl, PGresult **res,
     }
     sl->read += (apr_off_t)(sizeof(blk) + blk.bytes);
     s->buffered -= (apr_off_t)(sizeof(blk) + blk.bytes);
+    if (s->render) {
+        /* Bytes rendered ahead: an empty batch, and the piece beside. */
+        s->piece = 1;
+        s->piece_len = blk.bytes;
+        s->piece_rows = blk.rows;
+        if (sl->read == sl->wrote) {
+            (void)!ftruncate(sl->fd, 0);
+            sl->read = sl->wrote = 0;
+        }
+        return empty(s, res, pool);
+    }
     *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
     if (!*res || !PQsetResultAttrs(*res, s->ncols, s->attrs)) {
         PQclear(*res);
@@ -716,6 +790,7 @@ apr_status_t os_slice_wait(os_slices *s, PGresult **res, apr_pool_t *pool)
     apr_status_t rv = APR_SUCCESS;
 
     *res = NULL;
+    s->piece = 0;
     while (rv == APR_SUCCESS && !s->failed) {
         os_slice *sl = &s->s[s->at];
         if (sl->read < sl->wrote) {
@@ -745,6 +820,19 @@ apr_status_t os_slice_wait(os_slices *s, PGresult **res, apr_pool_t *pool)
         rv = send_fetch(s, sl, s->fetch_rows);
     }
     return APR_EGENERAL;
+}
+
+int os_slice_piece(os_slices *s, const char **bytes, apr_size_t *len,
+                   apr_int64_t *rows)
+{
+    if (!s || !s->piece) {
+        return 0;
+    }
+    s->piece = 0;
+    *bytes = s->buf;
+    *len = s->piece_len;
+    *rows = s->piece_rows;
+    return 1;
 }
 
 int os_slice_done(const os_slices *s)

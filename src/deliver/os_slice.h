@@ -12,6 +12,7 @@
 
 #include "os_conn.h"
 #include "os_cursor.h"
+#include "os_output.h"
 
 typedef struct os_slices os_slices;
 
@@ -19,6 +20,13 @@ typedef struct os_slices os_slices;
  * the wrapped text, or NULL when it leaves it as it is. */
 typedef const char *os_slice_wrap_fn(const void *ctx, const char *sql,
                                      apr_pool_t *p);
+
+/* Writes the rows of a batch into out (a detached os_out, os_output.h),
+ * as the export's writer would, counting them in *rows: a later slice's
+ * rows rendered ahead of their turn. */
+typedef apr_status_t os_slice_render_fn(void *ctx, os_out *out,
+                                        const PGresult *res,
+                                        apr_int64_t *rows);
 
 /* What the slices are made from. sql is the export's one query as
  * configured; wrap and setup (SET LOCAL DateStyle) are the format's, which
@@ -32,6 +40,12 @@ typedef struct os_slice_plan {
     os_slice_wrap_fn *wrap; /* NULL: none */
     const void *wrap_ctx;
     const char *setup; /* NULL: none */
+    /* A format whose rows render alone (CSV, TSV: no state from one row
+     * to the next) renders the later slices' rows as they come in, and
+     * their turn only copies bytes; NULL: the rows are filed as they came
+     * and rendered at their turn (NDJSON's groups, a workbook). */
+    os_slice_render_fn *render;
+    void *render_ctx;
     const os_cursor_binds *binds;
     long timeout_ms;
     const os_cursor_local *local;
@@ -64,6 +78,12 @@ apr_status_t os_slice_start(const os_slice_plan *plan, os_cursor *main,
  * os_cursor_fetch_send/_wait, on whichever slice failed. */
 apr_status_t os_slice_send(os_slices *s, int n);
 apr_status_t os_slice_wait(os_slices *s, PGresult **res, apr_pool_t *pool);
+
+/* After os_slice_wait: when the batch it returned (then with no rows) is a
+ * later slice's piece rendered ahead (plan->render), 1 with its bytes and
+ * row count, valid until the next os_slice_wait; else 0. Once per piece. */
+int os_slice_piece(os_slices *s, const char **bytes, apr_size_t *len,
+                   apr_int64_t *rows);
 
 /* While a batch is written: reads what every connection has sent, files
  * the later slices' batches and asks for their next ones. Never blocks

@@ -557,7 +557,18 @@ static apr_status_t put_batch(os_export *ex, const PGresult *res, int next)
 {
     int from, to, n = PQntuples(res);
     apr_status_t rv = APR_SUCCESS;
+    const char *bytes;
+    apr_size_t len;
+    apr_int64_t rows;
 
+    /* A later slice's rows rendered ahead (os_slice.c): their bytes. */
+    if (os_slice_piece(ex->par, &bytes, &len, &rows)) {
+        rv = os_out_write(ex->out, bytes, len);
+        ex->rows += rows;
+        if (next) {
+            os_slice_consume(ex->par);
+        }
+    }
     for (from = 0; from < n && rv == APR_SUCCESS; from = to) {
         to = n - from > OS_CONSUME_ROWS ? from + OS_CONSUME_ROWS : n;
         rv = os_render_rows(ex->rd, ex->out, res, from, to, &ex->rows);

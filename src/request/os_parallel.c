@@ -23,10 +23,19 @@ static const char *wrap(const void *rd, const char *sql, apr_pool_t *p)
     return os_render_wrap_sql(rd, sql, p);
 }
 
+/* A later slice's batch rendered ahead by the export's own writer: only
+ * for CSV and TSV, whose writer keeps nothing from one row to the next
+ * (the header and BOM are written by os_render_begin, once). */
+static apr_status_t render_ahead(void *rd, os_out *out, const PGresult *res,
+                                 apr_int64_t *rows)
+{
+    return os_render_rows(rd, out, res, 0, PQntuples(res), rows);
+}
+
 /* The plan: the export's one query, its format, binds and limits. */
 static void make_plan(os_slice_plan *plan, request_rec *r,
-                      const os_dir_conf *conf, const os_render *rd,
-                      const os_cursor_binds *binds,
+                      const os_dir_conf *conf, os_format f,
+                      const os_render *rd, const os_cursor_binds *binds,
                       const os_cursor_local *local, const PGresult *desc)
 {
     plan->r = r;
@@ -35,6 +44,10 @@ static void make_plan(os_slice_plan *plan, request_rec *r,
     plan->wrap = wrap;
     plan->wrap_ctx = rd;
     plan->setup = os_render_setup_sql(rd);
+    if (f == OS_FMT_CSV || f == OS_FMT_TSV) {
+        plan->render = render_ahead;
+        plan->render_ctx = (void *)rd;
+    }
     plan->binds = binds;
     plan->timeout_ms = os_config_stmt_timeout_ms(conf);
     plan->local = local;
@@ -69,7 +82,7 @@ apr_status_t os_parallel_begin(request_rec *r, const os_dir_conf *conf,
         serial = 1;
     }
     if (!serial) {
-        make_plan(&plan, r, conf, rd, binds, local, desc);
+        make_plan(&plan, r, conf, f, rd, binds, local, desc);
         rv = os_slice_start(&plan, main, main_conn, out, &why);
         if (rv != APR_SUCCESS) {
             return rv;

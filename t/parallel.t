@@ -43,6 +43,37 @@ sub get_body {
     return ($res->code, $res->content, $l->{parallel} // '');
 }
 
+# SQL's value (as the cluster's superuser), asked up to TRIES times, STEP
+# seconds apart, until DONE holds for it: the last value asked.
+sub poll_db {
+    my ($sql, $tries, $step, $done) = @_;
+    my $v;
+    for (1 .. $tries) {
+        $v = psql_super($sql);
+        last if $done->($v);
+        Time::HiRes::sleep($step);
+    }
+    return $v;
+}
+
+# How many of the shop's backends sleep in pg_sleep: once one does (up to
+# TRIES x 0.1 s).
+sub sleeping {
+    my ($tries) = @_;
+    return poll_db("SELECT count(*) FROM pg_stat_activity WHERE"
+        . " usename = 'shop' AND wait_event = 'PgSleep'",
+        $tries, 0.1, sub { $_[0] });
+}
+
+# How many of the shop's backends are not idle: once none is (up to 100
+# looks, STEP seconds apart).
+sub busy_backends {
+    my ($step) = @_;
+    return poll_db("SELECT count(*) FROM pg_stat_activity WHERE"
+        . " usename = 'shop' AND state <> 'idle'", 100, $step,
+        sub { $_[0] == 0 });
+}
+
 # name and SHA-256 of every member of a zip (a workbook's bytes differ only
 # in the members' times, which are the request's).
 sub zip_members {
@@ -190,13 +221,8 @@ cut_ok('a statement timeout in the last slice', '/par/timeout-last',
     my $from = error_log_size();
     my $c = raw_start(GET => '/par/slow-last', module => 'os_parallel');
     raw_read($c, max_body => 1000, timeout => 10);
-    my $pid = '';
-    for (1 .. 100) {
-        $pid = psql_super("SELECT pid FROM pg_stat_activity WHERE usename = 'shop'"
-            . " AND wait_event = 'PgSleep' LIMIT 1");
-        last if $pid ne '';
-        Time::HiRes::sleep(0.1);
-    }
+    my $pid = poll_db("SELECT pid FROM pg_stat_activity WHERE usename = 'shop'"
+        . " AND wait_event = 'PgSleep' LIMIT 1", 100, 0.1, sub { $_[0] ne '' });
     ok $pid ne '', 'killed backend: the sleeping slice is found';
     psql_super("SELECT pg_terminate_backend($pid)") if $pid ne '';
     raw_read($c, timeout => 30);
@@ -228,14 +254,7 @@ cut_ok('a statement timeout in the last slice', '/par/timeout-last',
     }
     like $log, qr/OS00014: \/par\/gone: client gone after \d+ rows/,
         'client gone: noticed while the slices were read';
-    my $busy;
-    for (1 .. 100) {
-        $busy = psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
-            . " usename = 'shop' AND state <> 'idle'");
-        last if $busy == 0;
-        Time::HiRes::sleep(0.1);
-    }
-    is $busy, 0, 'client gone: every slice cancelled, every connection idle';
+    is busy_backends(0.1), 0, 'client gone: every slice cancelled, every connection idle';
     my ($code, $body) = get_body('/par/serial/ids');
     ok $code == 200 && $body eq $ids, 'client gone: the next export is whole';
 }
@@ -249,23 +268,10 @@ for my $case (['first slice', '/par/wait-first', 0], ['last slice', '/par/wait-l
     my $from = error_log_size();
     my $c = raw_start(GET => $path, module => 'os_parallel');
     raw_read($c, max_body => 1000, timeout => 10) if $body;
-    my $sleeping = '';
-    for (1 .. 100) {
-        $sleeping = psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
-            . " usename = 'shop' AND wait_event = 'PgSleep'");
-        last if $sleeping;
-        Time::HiRes::sleep(0.1);
-    }
-    ok $sleeping, "client gone in the $where: the slice sleeps";
+    ok sleeping(100), "client gone in the $where: the slice sleeps";
     my $t0 = Time::HiRes::time();
     raw_close($c);
-    my $busy;
-    for (1 .. 100) {
-        $busy = psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
-            . " usename = 'shop' AND state <> 'idle'");
-        last if $busy == 0;
-        Time::HiRes::sleep(0.05);
-    }
+    my $busy = busy_backends(0.05);
     my $took = Time::HiRes::time() - $t0;
     ok $busy == 0 && $took < 5,
         sprintf("client gone in the $where: every slice idle after %.2f s", $took);
@@ -314,11 +320,7 @@ for my $case (['too-slow', qr/OS00053/], ['too-long', qr/OS00054/]) {
 # alongside=1, beside one other export.
 {
     my $hold = raw_start(GET => '/par/hold', module => 'os_parallel');
-    for (1 .. 50) {
-        last if psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
-            . " usename = 'shop' AND wait_event = 'PgSleep'");
-        Time::HiRes::sleep(0.1);
-    }
+    sleeping(50);
     my ($code, $got, $par) = get_body('/par/alone');
     ok $code == 200 && $par eq 'serial' && $got eq $ids,
         'alongside=0 (default): beside another export, serially, the same bytes'
@@ -358,11 +360,7 @@ for my $case (['too-slow', qr/OS00053/], ['too-long', qr/OS00054/]) {
     ok $code == 200 && $par eq 'serial' && $got eq $ids,
         'half the pool: 3 slices would hold 3 of 4: serially, the same bytes';
     my $hold = raw_start(GET => '/par/half/hold', module => 'os_parallel_half');
-    for (1 .. 50) {
-        last if psql_super("SELECT count(*) FROM pg_stat_activity WHERE"
-            . " usename = 'shop' AND wait_event = 'PgSleep'");
-        Time::HiRes::sleep(0.1);
-    }
+    sleeping(50);
     ($code, $got, $par) = get_body('/par/half/2');
     ok $code == 200 && $par eq 'serial' && $got eq $ids,
         'half the pool: with another export running, 2 slices run serially';

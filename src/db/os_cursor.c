@@ -561,9 +561,6 @@ void os_cursor_set_snapshot(os_cursor *cur, const char *id)
     cur->snapshot = id;
 }
 
-/* The most cursors one wait looks at: os_slice.c's most slices. */
-#define OS_CURSOR_WAIT_MAX 16
-
 /* Without a watch: a plain poll, bounded so the caller looks again. */
 static apr_status_t poll_plain(const int *fds, int n)
 {

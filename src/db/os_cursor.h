@@ -74,6 +74,10 @@ void os_cursor_watch_like(os_cursor *cur, const os_cursor *from);
  * for up to a second. */
 apr_status_t os_cursor_wait_any(os_cursor *const *curs, int n);
 
+/* The most cursors one os_cursor_wait_any looks at (os_watch.h's
+ * OS_WATCH_MAX sockets): an export's most slices. */
+#define OS_CURSOR_WAIT_MAX 16
+
 /* Whether the last failure was the client going away (os_cursor_watch):
  * the query was cancelled, nothing went wrong in the database. */
 int os_cursor_client_gone(const os_cursor *cur);

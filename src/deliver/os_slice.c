@@ -65,10 +65,6 @@
 #include "os_slice.h"
 #include "os_spool.h"
 
-/* The most slices (OrderStreamParallel's range): each is a backend and a
- * pooled connection; past the server's cores nothing is gained. */
-#define OS_SLICE_MAX 16
-
 typedef struct os_slice {
     int i;         /* 0-based */
     os_conn *conn; /* NULL: the export's own */

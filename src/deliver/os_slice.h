@@ -16,6 +16,11 @@
 
 typedef struct os_slices os_slices;
 
+/* The most slices (OrderStreamParallel's range): each is a backend and a
+ * pooled connection, past the server's cores nothing is gained, and every
+ * slice's socket is waited on at once (os_cursor_wait_any). */
+#define OS_SLICE_MAX OS_CURSOR_WAIT_MAX
+
 /* How the format wraps a query (NDJSON's to_json; os_render_wrap_sql):
  * the wrapped text, or NULL when it leaves it as it is. */
 typedef const char *os_slice_wrap_fn(const void *ctx, const char *sql,

@@ -23,6 +23,7 @@
 #include "os_conn.h"
 #include "os_render.h"
 #include "os_limit.h"
+#include "os_slice.h"
 #include "os_sql.h"
 #include "os_xlsx.h"
 
@@ -853,10 +854,9 @@ static const char *set_group_by(cmd_parms *cmd, void *dconf, int argc,
     return NULL;
 }
 
-/* OrderStreamParallel N "SPLIT-SQL", or off. The most slices: each is a
- * backend and a pooled connection, and past the database server's cores
- * nothing is gained (os_slice.c). */
-#define OS_PARALLEL_MAX 16
+/* OrderStreamParallel N "SPLIT-SQL", or off: at most OS_SLICE_MAX slices
+ * (os_slice.h says why). */
+#define OS_PARALLEL_MAX OS_SLICE_MAX
 
 /* OrderStreamParallel's formats=csv,tsv,...: which formats are read in
  * slices. */

@@ -443,22 +443,40 @@ static apr_status_t write_all(int fd, const char *buf, apr_size_t len,
     return 0;
 }
 
-/* Appends a batch of slice sl to its file. */
-/* A batch as filed rows: per row per column a 4-byte length (-1: NULL)
- * and the bytes, after the block header; in s->scratch. */
-static char *encode_rows(os_slices *s, const PGresult *res, apr_size_t *len)
+/* Writes n bytes at the end of sl's file (making it first). */
+static apr_status_t append(os_slices *s, os_slice *sl, const void *data,
+                           apr_size_t n)
+{
+    int err;
+
+    if (sl->fd < 0 && (err = os_spool_tmpfile(&s->dir, s->r->pool, &sl->fd))) {
+        sl->fd = -1;
+        return file_error(s, sl, err, "make");
+    }
+    if ((err = write_all(sl->fd, data, n, sl->wrote)) != 0) {
+        return file_error(s, sl, err, "write");
+    }
+    sl->wrote += (apr_off_t)n;
+    s->buffered += (apr_off_t)n;
+    return APR_SUCCESS;
+}
+
+/* A batch as filed rows: the block header, then per row per column a
+ * 4-byte length (-1: NULL) and the bytes, built in s->scratch. */
+static apr_status_t file_rows(os_slices *s, os_slice *sl, const PGresult *res)
 {
     int rows = PQntuples(res), r, c;
-    apr_size_t at = sizeof(os_slice_block);
+    apr_size_t len = sizeof(os_slice_block), at = len;
+    os_slice_block blk;
+    apr_status_t rv;
     char *buf;
 
-    *len = sizeof(os_slice_block);
     for (r = 0; r < rows; r++) {
         for (c = 0; c < s->ncols; c++) {
-            *len += 4 + (apr_size_t)PQgetlength(res, r, c);
+            len += 4 + (apr_size_t)PQgetlength(res, r, c);
         }
     }
-    buf = apr_palloc(s->scratch, *len);
+    buf = apr_palloc(s->scratch, len);
     for (r = 0; r < rows; r++) {
         for (c = 0; c < s->ncols; c++) {
             apr_int32_t n =
@@ -471,72 +489,56 @@ static char *encode_rows(os_slices *s, const PGresult *res, apr_size_t *len)
             }
         }
     }
-    return buf;
-}
-
-/* A batch rendered by the export's writer (plan->render), after the block
- * header; in s->scratch. NULL: the writer failed (out of memory). */
-static char *encode_rendered(os_slices *s, const PGresult *res,
-                             apr_size_t *len, apr_int64_t *rows)
-{
-    apr_bucket_brigade *bb;
-    apr_off_t total = 0;
-    apr_bucket *b;
-    apr_size_t at = sizeof(os_slice_block);
-    char *buf = NULL;
-
-    *rows = 0;
-    if (s->render(s->render_ctx, s->ahead, res, rows) != APR_SUCCESS) {
-        apr_brigade_cleanup(os_out_take(s->ahead));
-        return NULL;
-    }
-    bb = os_out_take(s->ahead);
-    apr_brigade_length(bb, 1, &total);
-    *len = sizeof(os_slice_block) + (apr_size_t)total;
-    buf = apr_palloc(s->scratch, *len);
-    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-         b = APR_BUCKET_NEXT(b)) {
-        const char *data;
-        apr_size_t n;
-        if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ) == APR_SUCCESS) {
-            memcpy(buf + at, data, n);
-            at += n;
-        }
-    }
-    apr_brigade_cleanup(bb);
-    return buf;
-}
-
-static apr_status_t file_batch(os_slices *s, os_slice *sl, const PGresult *res)
-{
-    apr_size_t len;
-    apr_int64_t rows = PQntuples(res);
-    os_slice_block blk;
-    char *buf;
-    int err;
-
-    if (rows == 0) {
-        return APR_SUCCESS;
-    }
-    buf = s->render ? encode_rendered(s, res, &len, &rows)
-                    : encode_rows(s, res, &len);
-    if (!buf) {
-        return file_error(s, sl, ENOMEM, "render into");
-    }
     blk.rows = (apr_uint32_t)rows;
     blk.bytes = (apr_uint32_t)(len - sizeof(blk));
     memcpy(buf, &blk, sizeof(blk));
-    if (sl->fd < 0 && (err = os_spool_tmpfile(&s->dir, s->r->pool, &sl->fd))) {
-        sl->fd = -1;
-        return file_error(s, sl, err, "make");
-    }
-    if ((err = write_all(sl->fd, buf, len, sl->wrote)) != 0) {
-        return file_error(s, sl, err, "write");
-    }
-    sl->wrote += (apr_off_t)len;
-    s->buffered += (apr_off_t)len;
+    rv = append(s, sl, buf, len);
     apr_pool_clear(s->scratch);
-    return APR_SUCCESS;
+    return rv;
+}
+
+/* A batch rendered by the export's writer (plan->render): the block
+ * header, then the writer's buffers as they are, with no copy between. */
+static apr_status_t file_rendered(os_slices *s, os_slice *sl,
+                                  const PGresult *res)
+{
+    apr_int64_t rows = 0;
+    apr_bucket_brigade *bb;
+    apr_off_t total = 0;
+    os_slice_block blk;
+    apr_bucket *b;
+    apr_status_t rv;
+
+    if (s->render(s->render_ctx, s->ahead, res, &rows) != APR_SUCCESS) {
+        apr_brigade_cleanup(os_out_take(s->ahead));
+        return file_error(s, sl, ENOMEM, "render into");
+    }
+    bb = os_out_take(s->ahead);
+    apr_brigade_length(bb, 1, &total);
+    blk.rows = (apr_uint32_t)rows;
+    blk.bytes = (apr_uint32_t)total;
+    rv = append(s, sl, &blk, sizeof(blk));
+    for (b = APR_BRIGADE_FIRST(bb);
+         rv == APR_SUCCESS && b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t n;
+        rv = apr_bucket_read(b, &data, &n, APR_BLOCK_READ);
+        if (rv == APR_SUCCESS) {
+            rv = append(s, sl, data, n);
+        }
+    }
+    apr_brigade_cleanup(bb);
+    return rv;
+}
+
+/* Appends a batch of slice sl to its file. */
+static apr_status_t file_batch(os_slices *s, os_slice *sl, const PGresult *res)
+{
+    if (PQntuples(res) == 0) {
+        return APR_SUCCESS;
+    }
+    return s->render ? file_rendered(s, sl, res) : file_rows(s, sl, res);
 }
 
 static apr_status_t clear_result(void *res)
@@ -566,6 +568,16 @@ static apr_status_t read_all(int fd, char *buf, apr_size_t len, apr_off_t at)
 
 static apr_status_t empty(os_slices *s, PGresult **res, apr_pool_t *pool);
 
+/* All of sl's file read back: it starts again empty, so that a slice's
+ * file never holds more than what waits in it. */
+static void rewind_if_read(os_slice *sl)
+{
+    if (sl->read == sl->wrote) {
+        (void)!ftruncate(sl->fd, 0);
+        sl->read = sl->wrote = 0;
+    }
+}
+
 /* The next filed batch of sl as a PGresult with the export's columns,
  * freed with pool. */
 static apr_status_t read_batch(os_slices *s, os_slice *sl, PGresult **res,
@@ -594,10 +606,7 @@ static apr_status_t read_batch(os_slices *s, os_slice *sl, PGresult **res,
         s->piece = 1;
         s->piece_len = blk.bytes;
         s->piece_rows = blk.rows;
-        if (sl->read == sl->wrote) {
-            (void)!ftruncate(sl->fd, 0);
-            sl->read = sl->wrote = 0;
-        }
+        rewind_if_read(sl);
         return empty(s, res, pool);
     }
     *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
@@ -617,11 +626,7 @@ static apr_status_t read_batch(os_slices *s, os_slice *sl, PGresult **res,
             at += n > 0 ? (apr_size_t)n : 0;
         }
     }
-    /* All read back: the file starts again empty. */
-    if (sl->read == sl->wrote) {
-        (void)!ftruncate(sl->fd, 0);
-        sl->read = sl->wrote = 0;
-    }
+    rewind_if_read(sl);
     return APR_SUCCESS;
 }
 

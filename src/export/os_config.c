@@ -773,10 +773,26 @@ static const char *set_format(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* Adds the format called name to *mask, or says that who (a directive,
+ * an option) got a name that is not a format. */
+static const char *add_format(cmd_parms *cmd, const char *who,
+                              const char *name, unsigned *mask)
+{
+    os_format f = os_format_by_name(name);
+
+    if (!f) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not one of %s", who,
+                            name, os_format_list(OS_FMT_ALL, cmd->pool));
+    }
+    *mask |= f;
+    return NULL;
+}
+
 static const char *set_formats(cmd_parms *cmd, void *dconf, int argc,
                                char *const argv[])
 {
     unsigned mask = 0;
+    const char *err;
     int i;
 
     if (argc < 1) {
@@ -785,13 +801,9 @@ static const char *set_formats(cmd_parms *cmd, void *dconf, int argc,
                             os_format_list(OS_FMT_ALL, cmd->pool));
     }
     for (i = 0; i < argc; i++) {
-        os_format f = os_format_by_name(argv[i]);
-        if (!f) {
-            return apr_psprintf(
-                cmd->pool, "OrderStreamFormats: \"%s\" is not one of %s",
-                argv[i], os_format_list(OS_FMT_ALL, cmd->pool));
+        if ((err = add_format(cmd, "OrderStreamFormats", argv[i], &mask))) {
+            return err;
         }
-        mask |= f;
     }
     ((os_dir_conf *)dconf)->formats = mask;
     return NULL;
@@ -864,18 +876,15 @@ static const char *parallel_formats(cmd_parms *cmd, const char *list,
                                     unsigned *mask)
 {
     char *copy = apr_pstrdup(cmd->pool, list), *last, *name;
+    const char *err;
 
     *mask = 0;
     for (name = apr_strtok(copy, ",", &last); name;
          name = apr_strtok(NULL, ",", &last)) {
-        os_format f = os_format_by_name(name);
-        if (!f) {
-            return apr_psprintf(cmd->pool,
-                                "OrderStreamParallel: formats=: \"%s\" is "
-                                "not one of %s",
-                                name, os_format_list(OS_FMT_ALL, cmd->pool));
+        err = add_format(cmd, "OrderStreamParallel: formats=", name, mask);
+        if (err) {
+            return err;
         }
-        *mask |= f;
     }
     return *mask ? NULL : "OrderStreamParallel: formats= names no format";
 }
